@@ -1,0 +1,111 @@
+"""One-class model: a Gaussian mixture on photographic-face embeddings, and its threshold.
+
+Score = log p(z) under the mixture. Threshold = the `far` quantile (default 5%) of the reference scores, i.e.
+the scores of the photographic faces the threshold is set on (by default the GMM's own fit set, as in the
+paper). Saved as npz (arrays) + JSON (settings) and rebuilt into a scikit-learn GaussianMixture on load:
+no pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.mixture import GaussianMixture
+
+_ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_")
+
+
+@dataclass(frozen=True)
+class GMMConfig:
+    """GMM stage settings (paper: K=8, full covariance, EM, threshold at 5% false alarms)."""
+
+    n_components: int = 8
+    covariance_type: str = "full"
+    reg_covar: float = 1e-6
+    max_iter: int = 100
+    tol: float = 1e-3
+    init_params: str = "kmeans"
+    far: float = 0.05
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class AnomalyModel:
+    """GaussianMixture + the reference log-likelihoods that define thresholds and percentiles."""
+
+    def __init__(self, gmm: GaussianMixture, reference_scores: np.ndarray, far: float = 0.05,
+                 config: GMMConfig | None = None) -> None:
+        self.gmm = gmm
+        self.reference_scores = np.sort(np.asarray(reference_scores, dtype=np.float64))
+        self.far = far
+        self.config = config or GMMConfig(n_components=gmm.n_components, covariance_type=gmm.covariance_type)
+
+    @classmethod
+    def fit(cls, embeddings: np.ndarray, cfg: GMMConfig = GMMConfig(),
+            calibration: np.ndarray | None = None) -> "AnomalyModel":
+        """Fit on `embeddings`; reference scores come from `calibration` if given, else from the fit set."""
+        x = np.asarray(embeddings, dtype=np.float64)
+        if len(x) < cfg.n_components:
+            raise ValueError(f"need at least {cfg.n_components} embeddings to fit {cfg.n_components} components")
+        gmm = GaussianMixture(
+            n_components=cfg.n_components, covariance_type=cfg.covariance_type, reg_covar=cfg.reg_covar,
+            max_iter=cfg.max_iter, tol=cfg.tol, init_params=cfg.init_params, random_state=cfg.seed,
+        ).fit(x)
+        ref = x if calibration is None else np.asarray(calibration, dtype=np.float64)
+        return cls(gmm, gmm.score_samples(ref), cfg.far, cfg)
+
+    def score(self, embeddings: np.ndarray) -> np.ndarray:
+        """log p(z) for each row."""
+        return self.gmm.score_samples(np.asarray(embeddings, dtype=np.float64))
+
+    def threshold(self, far: float | None = None) -> float:
+        """Score below which a face is flagged: the `far` quantile of the reference scores."""
+        f = self.far if far is None else far
+        if not 0.0 < f < 1.0:
+            raise ValueError(f"false-alarm rate must be in (0, 1), got {f}")
+        return float(np.quantile(self.reference_scores, f))
+
+    def percentile(self, scores: np.ndarray) -> np.ndarray:
+        """Percentage of reference photographic faces scoring at or below each score."""
+        ranks = np.searchsorted(self.reference_scores, np.asarray(scores, dtype=np.float64), side="right")
+        return 100.0 * ranks / len(self.reference_scores)
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {k: getattr(self.gmm, k) for k in _ARRAYS}
+        np.savez(folder / "gmm.npz", reference_scores=self.reference_scores, **arrays)
+        meta = {"config": self.config.to_dict(), "far": self.far, "n_features": int(self.gmm.means_.shape[1]),
+                "converged": bool(self.gmm.converged_), "n_iter": int(self.gmm.n_iter_),
+                "lower_bound": float(self.gmm.lower_bound_)}
+        (folder / "gmm.json").write_text(json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "AnomalyModel":
+        folder = Path(folder)
+        meta = json.loads((folder / "gmm.json").read_text())
+        cfg = GMMConfig(**meta["config"])
+        with np.load(folder / "gmm.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in _ARRAYS}
+            ref = z["reference_scores"]
+        gmm = GaussianMixture(n_components=cfg.n_components, covariance_type=cfg.covariance_type,
+                              reg_covar=cfg.reg_covar)
+        for k, v in arrays.items():
+            setattr(gmm, k, v)
+        gmm.precisions_ = _precisions(arrays["precisions_cholesky_"], cfg.covariance_type)
+        gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = meta["converged"], meta["n_iter"], meta["lower_bound"]
+        gmm.n_features_in_ = meta["n_features"]
+        return cls(gmm, ref, meta["far"], cfg)
+
+
+def _precisions(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:
+    if covariance_type == "full":
+        return np.einsum("kij,klj->kil", prec_chol, prec_chol)
+    if covariance_type == "tied":
+        return prec_chol @ prec_chol.T
+    return prec_chol**2

@@ -1,0 +1,51 @@
+"""Feature extractor f(x) and the five scalar heads g_i; the only model definition in the project."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torchvision import models
+
+HEAD_NAMES = ("aperture", "exposure", "focal_length", "iso", "manipulated")
+EXIF_TAGS = HEAD_NAMES[:4]
+
+_BACKBONES = {"resnet18": models.resnet18, "resnet34": models.resnet34, "resnet50": models.resnet50}
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture; saved next to every set of weights."""
+
+    backbone: str = "resnet50"  # paper: ResNet-50
+    embed_dim: int = 768  # paper: N = 768
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class FaceNet(nn.Module):
+    """ResNet with fc replaced by Linear(features -> embed_dim), plus five Linear(embed_dim, 1) heads.
+
+    The five heads are stored as one Linear(embed_dim, 5): row i is head i, mathematically the same as five
+    separate Linear(embed_dim, 1) layers, in one matmul. Column order is HEAD_NAMES.
+    """
+
+    def __init__(self, cfg: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        if cfg.backbone not in _BACKBONES:
+            raise ValueError(f"backbone must be one of {sorted(_BACKBONES)}, got {cfg.backbone!r}")
+        self.cfg = cfg
+        self.backbone = _BACKBONES[cfg.backbone](weights=None)  # no pretrained weights exist offline
+        self.backbone.fc = nn.Linear(self.backbone.fc.in_features, cfg.embed_dim)
+        self.heads = nn.Linear(cfg.embed_dim, len(HEAD_NAMES))
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        """z = f(x): (N, 3, 224, 224) -> (N, embed_dim)."""
+        return self.backbone(x)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns (z, head scores (N, 5)); heads 0-3 rank EXIF tags, head 4 scores 'manipulated'."""
+        z = self.embed(x)
+        return z, self.heads(z)

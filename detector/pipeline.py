@@ -1,0 +1,98 @@
+"""Detector: image -> faces -> crops -> embeddings -> log-likelihood -> verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .anomaly import AnomalyModel
+from .artifact import default_model_dir, load_artifact
+from .crop import Crop, CropConfig, crop_face, to_tensor
+from .faces import Face, get_face_finder
+from .imageio import ImageInput, load_image
+from .model import FaceNet
+
+VERDICT_REAL = "consistent with a camera photo"
+VERDICT_FAKE = "flagged as AI-generated"
+
+
+@dataclass
+class FaceScore:
+    """Result for one face. `is_fake` means log-likelihood < threshold."""
+
+    index: int
+    box: tuple[float, float, float, float]
+    landmarks: np.ndarray = field(repr=False)
+    log_likelihood: float
+    threshold: float
+    percentile: float
+    is_fake: bool
+
+    @property
+    def verdict(self) -> str:
+        return VERDICT_FAKE if self.is_fake else VERDICT_REAL
+
+    def to_dict(self) -> dict:
+        return {"face": self.index, "box": [round(float(v), 1) for v in self.box],
+                "landmarks": int(len(self.landmarks)), "log_likelihood": round(self.log_likelihood, 3),
+                "threshold": round(self.threshold, 3), "percentile": round(self.percentile, 2),
+                "verdict": self.verdict, "is_fake": self.is_fake}
+
+
+class Detector:
+    """Loads an artifact folder once; `score` any number of images after that."""
+
+    def __init__(self, model: FaceNet, anomaly: AnomalyModel, crop: CropConfig = CropConfig(),
+                 backend: str = "dlib", device: str | None = None, batch_size: int = 32,
+                 config: dict | None = None) -> None:
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.model = model.to(self.device).eval()
+        self.anomaly = anomaly
+        self.crop_cfg = crop
+        self.backend = backend
+        self.batch_size = batch_size
+        self.config = config or {}
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None, backend: str | None = None, device: str | None = None) -> "Detector":
+        """From an artifact folder (default: $DETECTOR_MODEL or the shipped assets/default)."""
+        folder = Path(folder) if folder is not None else default_model_dir()
+        model, anomaly, crop, config = load_artifact(folder)
+        return cls(model, anomaly, crop, backend or config.get("landmarks", "dlib"), device, config=config)
+
+    def find_faces(self, rgb: np.ndarray) -> list[Face]:
+        return get_face_finder(self.backend)(rgb)
+
+    def crop(self, rgb: np.ndarray, faces: list[Face]) -> list[Crop]:
+        return [crop_face(rgb, f.landmarks, self.crop_cfg) for f in faces]
+
+    @torch.inference_mode()
+    def embed(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """(N, size, size, 3) uint8 crops -> (N, embed_dim) float32 embeddings, in batches."""
+        out = []
+        for i in range(0, len(crops), self.batch_size):
+            x = to_tensor(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
+            out.append(self.model.embed(x).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.model.cfg.embed_dim), np.float32)
+
+    def score_embeddings(self, z: np.ndarray, far: float | None = None) -> tuple[np.ndarray, float, np.ndarray]:
+        """(log-likelihoods, threshold, percentiles) for embeddings."""
+        ll = self.anomaly.score(z)
+        return ll, self.anomaly.threshold(far), self.anomaly.percentile(ll)
+
+    def score(self, image: ImageInput, far: float | None = None) -> list[FaceScore]:
+        """Score every face in `image` (path, bytes, PIL image or RGB array); [] when no face is found.
+
+        Raises ImageReadError / ImageTooLargeError for input that is not a readable image.
+        """
+        rgb = load_image(image)
+        faces = self.find_faces(rgb)
+        if not faces:
+            return []
+        crops = self.crop(rgb, faces)
+        ll, thr, pct = self.score_embeddings(self.embed([c.image for c in crops]), far)
+        return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr))
+                for i, (f, s, p) in enumerate(zip(faces, ll, pct))]

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from detector import AnomalyModel, GMMConfig
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 5, size=(3, 16))
+    return np.concatenate([c + rng.normal(0, 1, size=(400, 16)) for c in centres])
+
+
+def test_save_load_gives_equal_scores(tmp_path, blobs):
+    m = AnomalyModel.fit(blobs, GMMConfig(n_components=3, seed=1))
+    m.save(tmp_path)
+    loaded = AnomalyModel.load(tmp_path)
+    rng = np.random.default_rng(1)
+    x = np.concatenate([blobs[:50], rng.normal(0, 8, size=(50, 16))])
+    a, b = m.score(x), loaded.score(x)
+    np.testing.assert_allclose(b, a, rtol=1e-6)
+    assert loaded.threshold() == m.threshold()
+    np.testing.assert_array_equal(loaded.percentile(a), m.percentile(a))
+    np.testing.assert_allclose(loaded.gmm.predict_proba(x), m.gmm.predict_proba(x), rtol=1e-6, atol=1e-12)
+    raw = np.load(tmp_path / "gmm.npz", allow_pickle=False)  # loads with pickle disabled
+    assert raw["means_"].shape == (3, 16)
+
+
+def test_threshold_is_the_far_quantile_of_fit_scores(blobs):
+    m = AnomalyModel.fit(blobs, GMMConfig(n_components=3))
+    s = m.score(blobs)
+    assert np.mean(s < m.threshold()) == pytest.approx(0.05, abs=0.002)
+    assert np.mean(s < m.threshold(0.2)) == pytest.approx(0.2, abs=0.002)
+    with pytest.raises(ValueError):
+        m.threshold(0.0)
+
+
+def test_percentile_and_outliers(blobs):
+    m = AnomalyModel.fit(blobs, GMMConfig(n_components=3))
+    far_away = np.full((1, 16), 50.0)
+    assert m.score(far_away)[0] < m.threshold()
+    assert m.percentile(m.score(far_away))[0] == 0.0
+    assert m.percentile([np.inf])[0] == 100.0
+
+
+def test_calibration_set_sets_the_reference(blobs):
+    m = AnomalyModel.fit(blobs[::2], GMMConfig(n_components=3), calibration=blobs[1::2])
+    np.testing.assert_allclose(np.sort(m.score(blobs[1::2])), m.reference_scores)
+
+
+def test_too_few_points():
+    with pytest.raises(ValueError, match="at least"):
+        AnomalyModel.fit(np.zeros((3, 4)), GMMConfig(n_components=8))

@@ -1,0 +1,68 @@
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import data
+
+from detector import Detector, ImageReadError, ImageTooLargeError, ModelNotFoundError
+
+
+def test_scores_the_astronaut(detector, astronaut_png):
+    faces = detector.score(astronaut_png)
+    assert len(faces) == 1
+    f = faces[0]
+    assert f.index == 1 and f.landmarks.shape == (68, 2)
+    assert np.isfinite(f.log_likelihood) and np.isfinite(f.threshold)
+    assert f.is_fake == (f.log_likelihood < f.threshold)
+    assert f.threshold == detector.anomaly.threshold(0.05)
+    assert 0 <= f.percentile <= 100
+    d = f.to_dict()
+    assert d["landmarks"] == 68 and d["verdict"] in ("consistent with a camera photo", "flagged as AI-generated")
+
+
+def test_far_moves_the_threshold(detector, astronaut_png):
+    lo = detector.score(astronaut_png, far=0.01)[0].threshold
+    hi = detector.score(astronaut_png, far=0.5)[0].threshold
+    assert lo < hi
+
+
+def test_accepts_arrays_bytes_and_reports_no_face(detector, astronaut_png, no_face_png):
+    a = detector.score(data.astronaut())[0].log_likelihood
+    b = detector.score(astronaut_png.read_bytes())[0].log_likelihood
+    assert a == pytest.approx(b, rel=1e-5)
+    assert detector.score(no_face_png) == []
+
+
+def test_batched_faces_match_single_face_scores(detector):
+    img = data.astronaut()
+    two = np.concatenate([img, img[:, ::-1]], axis=1)  # two faces side by side
+    faces = detector.score(two)
+    assert len(faces) == 2 and faces[0].box[0] < faces[1].box[0]
+    single = detector.score(img)[0].log_likelihood
+    assert min(abs(f.log_likelihood - single) for f in faces) < 1e-3 * abs(single) + 1e-3
+
+
+def test_bad_inputs_raise_typed_errors(detector, bad_files):
+    with pytest.raises(ImageReadError):
+        detector.score(bad_files["text"])
+    with pytest.raises(ImageReadError):
+        detector.score(bad_files["truncated"])
+    with pytest.raises(ImageTooLargeError):
+        detector.score(bad_files["bomb"])
+
+
+def test_missing_model_says_how_to_get_one(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="python -m train"):
+        Detector.load(tmp_path)
+
+
+def test_no_unsafe_deserialisation_in_library():
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("detector", "train"):
+        for p in (root / folder).rglob("*.py"):
+            src = p.read_text()
+            assert not re.search(r"^\s*(import|from)\s+pickle", src, re.M), p
+            assert "allow_pickle=True" not in src, p
+            for call in re.findall(r"torch\.load\([^)]*\)", src):
+                assert "weights_only=True" in call, (p, call)
