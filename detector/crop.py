@@ -5,7 +5,13 @@ Crop rule (paper: "the square box around the detected face enlarged 1.3x, resize
 - a square of side 1.3 x max(box width, box height) centred on that box;
 - where the square leaves the image it is padded by replicating the border pixels (no black frame, which
   would be a cue the model could learn from crops near image edges);
-- resized to 224x224 with Pillow's bicubic filter (antialiased when shrinking).
+- resized to 224x224 with Pillow's bicubic filter (antialiased when shrinking);
+- optionally (`face_px`) first rendered at face_px x face_px and then resized to 224, which caps the detail
+  every face is seen with: sources differ in native face size (128 px thumbnails vs 768 px renders), and
+  without a cap, sharpness alone can separate them;
+- finally `finish` re-encodes the crop once as JPEG (`jpeg_quality`, default 90) just before the network, at
+  training (after any manipulation), GMM fitting, evaluation and inference alike. PNG and JPEG inputs, real
+  or fake, thus reach the model through one identical compression, so the model cannot learn "PNG vs JPEG".
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 from PIL import Image
+
+from .imageio import jpeg_roundtrip
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -29,6 +37,8 @@ class CropConfig:
     pad_mode: str = "edge"
     box_from: str = "landmarks"
     resample: str = "bicubic"
+    face_px: int | None = None
+    jpeg_quality: int | None = 90
     mean: tuple[float, float, float] = CLIP_MEAN
     std: tuple[float, float, float] = CLIP_STD
 
@@ -69,9 +79,17 @@ def crop_face(rgb: np.ndarray, landmarks: np.ndarray, cfg: CropConfig = CropConf
     if pad_l or pad_t or pad_r or pad_b:
         region = np.pad(region, ((pad_t, pad_b), (pad_l, pad_r), (0, 0)), mode=cfg.pad_mode)
     resample = {"bicubic": Image.BICUBIC, "bilinear": Image.BILINEAR}[cfg.resample]
-    out = np.asarray(Image.fromarray(np.ascontiguousarray(region)).resize((cfg.size, cfg.size), resample))
+    img = Image.fromarray(np.ascontiguousarray(region))
+    if cfg.face_px and cfg.face_px < side:
+        img = img.resize((cfg.face_px, cfg.face_px), resample)
+    out = np.asarray(img.resize((cfg.size, cfg.size), resample))
     lm = ((np.asarray(landmarks, dtype=np.float64) - [x0, y0]) * (cfg.size / side)).astype(np.float32)
     return Crop(image=out, landmarks=lm, square=(x0, y0, side))
+
+
+def finish(crop: np.ndarray, cfg: CropConfig = CropConfig()) -> np.ndarray:
+    """The last preprocessing step before the network: one JPEG re-encode at cfg.jpeg_quality (if set)."""
+    return jpeg_roundtrip(crop, cfg.jpeg_quality) if cfg.jpeg_quality else crop
 
 
 def to_tensor(crops: list[np.ndarray] | np.ndarray, cfg: CropConfig = CropConfig()) -> torch.Tensor:

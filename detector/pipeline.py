@@ -10,7 +10,7 @@ import torch
 
 from .anomaly import AnomalyModel
 from .artifact import default_model_dir, load_artifact
-from .crop import Crop, CropConfig, crop_face, to_tensor
+from .crop import Crop, CropConfig, crop_face, finish, to_tensor
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
@@ -71,10 +71,14 @@ class Detector:
 
     @torch.inference_mode()
     def embed(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """(N, size, size, 3) uint8 crops -> (N, embed_dim) float32 embeddings, in batches."""
+        """(N, size, size, 3) uint8 crops (as `crop_face` makes them) -> (N, embed_dim) float32 embeddings.
+
+        Applies `finish` (the JPEG re-encode) to each crop, then runs the network in batches.
+        """
         out = []
         for i in range(0, len(crops), self.batch_size):
-            x = to_tensor(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
+            batch = [finish(np.asarray(c), self.crop_cfg) for c in crops[i : i + self.batch_size]]
+            x = to_tensor(batch, self.crop_cfg).to(self.device)
             out.append(self.model.embed(x).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.model.cfg.embed_dim), np.float32)
 

@@ -70,3 +70,12 @@ def test_to_tensor_normalises_with_clip_stats():
     assert x.shape == (1, 3, 4, 4)
     expected = (1 - np.array(CropConfig().mean)) / np.array(CropConfig().std)
     np.testing.assert_allclose(x[0, :, 0, 0].numpy(), expected, rtol=1e-5)
+
+
+def test_face_px_caps_detail():
+    img = data.astronaut()
+    lm = get_face_finder("dlib")(img)[0].landmarks
+    full = crop_face(img, lm).image.astype(float)
+    capped = crop_face(img, lm, CropConfig(face_px=48)).image.astype(float)
+    sharp = lambda a: np.abs(np.diff(a, axis=1)).mean()  # noqa: E731
+    assert capped.shape == full.shape and sharp(capped) < 0.7 * sharp(full)

@@ -1,0 +1,158 @@
+"""Face cache: detect faces and landmarks once per image, keep the 224 crops (the exact `detector` crop), their
+landmarks in crop coordinates, and the photo's EXIF tags. Training, GMM fitting and evaluation all read it.
+
+One cache folder per (image folder, crop config, landmark backend):
+    crops.npy   (N, S, S, 3) uint8, memory-mapped on load
+    meta.npz    landmarks (N, 68, 2), file_idx (N,), tags (N, 4) with NaN = missing, boxes (N, 4)
+    files.json  the image files (index = file_idx), the ones skipped and why, and the settings
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from detector.crop import CropConfig, crop_face
+from detector.errors import DetectorError
+from detector.faces import get_face_finder
+from detector.imageio import load_image
+
+from .exif import tags_for_file
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+@dataclass
+class FaceSet:
+    """Cached faces of one image folder."""
+
+    name: str
+    crops: np.ndarray
+    landmarks: np.ndarray
+    file_idx: np.ndarray
+    tags: np.ndarray
+    files: list[str]
+    skipped: dict[str, str]
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def subset(self, idx: np.ndarray) -> "FaceSet":
+        idx = np.asarray(idx, dtype=np.int64)
+        return FaceSet(self.name, self.crops[idx], self.landmarks[idx], self.file_idx[idx], self.tags[idx],
+                       self.files, self.skipped)
+
+
+def list_images(folder: str | Path, limit: int | None = None) -> list[Path]:
+    files = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return files[:limit] if limit else files
+
+
+def _process(args: tuple[str, dict, str, str, int]) -> tuple[str, list, str | None]:
+    """Worker: one image -> list of (crop, crop landmarks, box, tags), or a reason it gave nothing."""
+    path, crop_dict, backend, faces_mode, min_side = args
+    crop_cfg = CropConfig.from_dict(crop_dict)
+    try:
+        rgb = load_image(path)
+        faces = get_face_finder(backend, min_side)(rgb)
+    except DetectorError as e:
+        return path, [], f"unreadable: {e}"
+    if not faces:
+        return path, [], "no face"
+    if faces_mode == "largest":
+        faces = [max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))]
+    tags = tags_for_file(path)
+    out = []
+    for f in faces:
+        c = crop_face(rgb, f.landmarks, crop_cfg)
+        out.append((c.image, c.landmarks, np.asarray(f.box, np.float32), tags))
+    return path, out, None
+
+
+def cache_key(folder: str | Path, crop: CropConfig, backend: str, faces: str, limit: int | None, min_side: int) -> str:
+    h = hashlib.sha1(json.dumps([str(Path(folder).resolve()), crop.to_dict(), backend, faces, limit, min_side],
+                                sort_keys=True).encode()).hexdigest()[:10]
+    return f"{Path(folder).name}-{h}"
+
+
+def build_cache(folder: str | Path, cache_dir: str | Path, crop: CropConfig = CropConfig(), backend: str = "dlib",
+                faces: str = "largest", limit: int | None = None, workers: int | None = None,
+                min_side: int = 512) -> FaceSet:
+    """Detect + crop every image of `folder` once (parallel, progress bar); reuse the cache when present.
+
+    faces="largest" keeps one face per image (face datasets: any other hit is background);
+    faces="all" keeps every face (photos of groups, e.g. the EXIF photos).
+    min_side: detection upscaling (see detector.faces.get_face_finder); 1024 finds ~40 px faces.
+    """
+    out = Path(cache_dir) / cache_key(folder, crop, backend, faces, limit, min_side)
+    if (out / "files.json").is_file():
+        return load_cache(out)
+    files = list_images(folder, limit)
+    if not files:
+        raise FileNotFoundError(f"no images in {folder}")
+    workers = workers or min(os.cpu_count() or 1, 8)
+    jobs = [(str(f), crop.to_dict(), backend, faces, min_side) for f in files]
+    results = []
+    desc = f"faces {Path(folder).name}"
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as ex:
+            results = list(tqdm(ex.map(_process, jobs, chunksize=8), total=len(jobs), desc=desc, unit="img"))
+    else:
+        results = [_process(j) for j in tqdm(jobs, desc=desc, unit="img")]
+    crops, lms, boxes, tags, fidx, skipped = [], [], [], [], [], {}
+    for i, (path, items, reason) in enumerate(results):
+        if reason:
+            skipped[path] = reason
+        for img, lm, box, t in items:
+            crops.append(img)
+            lms.append(lm)
+            boxes.append(box)
+            tags.append(t)
+            fidx.append(i)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    s = crop.size
+    np.save(tmp / "crops.npy", np.stack(crops) if crops else np.zeros((0, s, s, 3), np.uint8))
+    np.savez(tmp / "meta.npz", landmarks=np.asarray(lms, np.float32).reshape(-1, 68, 2),
+             file_idx=np.asarray(fidx, np.int32), tags=np.asarray(tags, np.float64).reshape(-1, 4),
+             boxes=np.asarray(boxes, np.float32).reshape(-1, 4))
+    (tmp / "files.json").write_text(json.dumps({"folder": str(folder), "files": [str(f) for f in files],
+                                                "skipped": skipped, "crop": crop.to_dict(), "backend": backend,
+                                                "faces": faces, "min_side": min_side}, indent=1))
+    shutil.rmtree(out, ignore_errors=True)
+    os.replace(tmp, out)
+    return load_cache(out)
+
+
+def load_cache(folder: str | Path) -> FaceSet:
+    folder = Path(folder)
+    info = json.loads((folder / "files.json").read_text())
+    with np.load(folder / "meta.npz", allow_pickle=False) as m:
+        meta = {k: m[k] for k in m.files}
+    crops = np.load(folder / "crops.npy", mmap_mode="r", allow_pickle=False)
+    return FaceSet(Path(info["folder"]).name, crops, meta["landmarks"], meta["file_idx"], meta["tags"],
+                   info["files"], info["skipped"])
+
+
+def split_mask(fs: FaceSet, fractions: dict[str, float], seed: int = 0) -> dict[str, np.ndarray]:
+    """Assign each *image file* (so all faces of a photo stay together) to a split by a salted hash of its name.
+
+    Returns {split name: boolean mask over faces}. Deterministic and independent of folder order or size.
+    """
+    names, cuts = list(fractions), np.cumsum(list(fractions.values()))
+    if not np.isclose(cuts[-1], 1.0):
+        raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
+    u = np.array([int(hashlib.sha1(f"{seed}:{Path(f).name}".encode()).hexdigest()[:12], 16) / 16**12
+                  for f in fs.files])
+    file_split = np.searchsorted(cuts, u, side="right").clip(max=len(names) - 1)
+    face_split = file_split[fs.file_idx] if len(fs) else np.zeros(0, int)
+    return {n: face_split == i for i, n in enumerate(names)}

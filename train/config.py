@@ -1,0 +1,143 @@
+"""One small config dataclass per stage; a run is described by one TOML file (see train/configs/)."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from detector.anomaly import GMMConfig
+from detector.crop import CropConfig
+from detector.manipulate import ManipulationConfig
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where the images are and how real faces are split (by file, hashed, so the split never changes)."""
+
+    real: tuple[str, ...] = ()  # photographic face folders (one face per image)
+    exif: tuple[str, ...] = ()  # photos with EXIF tags (every face of every photo)
+    fake: dict = field(default_factory=dict)  # generator name -> folder; evaluation only, never training
+    cache_dir: str = "cache"
+    split: dict = field(default_factory=lambda: {"pretext": 0.6, "gmm": 0.2, "heldout": 0.2})
+    exif_split: dict = field(default_factory=lambda: {"pretext": 1.0})
+    gmm_from: tuple[str, ...] = ("gmm",)  # which real splits the GMM is fitted on
+    # Splits whose scores set the threshold and percentiles. Empty = the GMM's own fit scores (the paper, with
+    # 25k faces). With a few thousand faces a 768-d full-covariance mixture scores its own fit set optimistically,
+    # so a disjoint calibration split gives an honest 5% false-alarm rate.
+    calibrate_on: tuple[str, ...] = ()
+    split_seed: int = 0
+    backend: str = "dlib"
+    exif_min_side: int = 1024  # detection upscaling for EXIF photos (small faces in group photos)
+    limit: int | None = None  # images per folder (tests, quick runs)
+    workers: int = 2
+
+
+@dataclass(frozen=True)
+class PretextConfig:
+    """Self-supervised training (paper: ResNet-50, AdamW wd 1e-4, lr 1e-5 cosine, batch 256, 20 epochs)."""
+
+    backbone: str = "resnet50"
+    embed_dim: int = 768
+    epochs: int = 20
+    batch_size: int = 256  # global: split evenly over DDP ranks
+    lr: float = 1e-5
+    weight_decay: float = 1e-4
+    tasks: tuple[str, ...] = ("ranking", "manipulation")
+    ties: str = "drop"
+    manip_prob: float = 0.5
+    seed: int = 0
+    workers: int = 4
+    amp: bool = True  # bf16 autocast, GPU only
+    channels_last: bool = True  # GPU only
+    max_steps: int | None = None  # stop early (tests, benchmarks)
+    ckpt_every_steps: int | None = None  # extra mid-epoch checkpoints (long CPU epochs)
+    log_every: int = 10
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Evaluation settings. Matched processing is the model's own: every crop, real or fake, goes through the same
+    crop, resize and one JPEG re-encode at crop.jpeg_quality before scoring (detector.crop.finish)."""
+
+    robustness_jpeg: tuple[int, ...] = (95, 75, 50)
+    robustness_downscale: tuple[float, ...] = (0.5,)
+    ksweep: tuple[int, ...] = (1, 2, 4, 8, 16)
+    figures: tuple[str, ...] = ("tsne", "umap")
+    figure_points: int = 600  # per class, for the 2-D maps
+    reference_points: int = 1000  # real embeddings shipped in the artifact for the app's plots
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """Supervised real-vs-one-generator baseline (uses fakes for training: it is the comparison, not the method)."""
+
+    backbone: str = "resnet50"
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 1e-4
+    weight_decay: float = 1e-4
+    train_fraction: float = 0.5  # of the training generator's fakes and of the pretext reals
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str = "run"
+    out_dir: str = "runs"
+    data: DataConfig = DataConfig()
+    crop: CropConfig = CropConfig()
+    manipulation: ManipulationConfig = ManipulationConfig()
+    pretext: PretextConfig = PretextConfig()
+    gmm: GMMConfig = GMMConfig()
+    eval: EvalConfig = EvalConfig()
+    baseline: BaselineConfig = BaselineConfig()
+    stages: tuple[str, ...] = ("cache", "pretext", "gmm", "evaluate")
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.name
+
+    def to_dict(self) -> dict:
+        return json.loads(json.dumps(asdict(self), default=list))
+
+
+def _build(cls, d: dict):
+    names = {f.name: f for f in fields(cls)}
+    unknown = set(d) - set(names)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+    kw = {}
+    for k, v in d.items():
+        sub = _SECTIONS.get(k) if cls is RunConfig else None
+        if sub is not None:
+            kw[k] = _build(sub, v)
+        elif isinstance(v, list):
+            kw[k] = tuple(v)
+        else:
+            kw[k] = v
+    return cls(**kw)
+
+
+_SECTIONS = {"data": DataConfig, "crop": CropConfig, "manipulation": ManipulationConfig, "pretext": PretextConfig,
+             "gmm": GMMConfig, "eval": EvalConfig, "baseline": BaselineConfig}
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
+    """Read a TOML run config; relative data paths are taken relative to the config file's folder."""
+    path = Path(path)
+    d = tomllib.loads(path.read_text())
+    for section, values in (overrides or {}).items():
+        d.setdefault(section, {}).update(values) if isinstance(values, dict) else d.__setitem__(section, values)
+    base = path.resolve().parent
+    data = d.setdefault("data", {})
+    for key in ("real", "exif"):
+        data[key] = [str((base / p).resolve()) for p in data.get(key, [])]
+    data["fake"] = {k: str((base / p).resolve()) for k, p in data.get("fake", {}).items()}
+    return _build(RunConfig, d)
+
+
+def save_json(obj, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(obj, indent=2, default=list))

@@ -1,0 +1,211 @@
+"""Self-supervised pretext training: EXIF ranking + manipulation classification (paper Sec. 2.1).
+
+One script for one CPU, one GPU or many GPUs (`torchrun --nproc_per_node N -m train pretext ...`). Under DDP
+each process takes batch_size / N faces per step and the ranking pairs are formed within each process's
+batch (M(M-1)/2 pairs per process), as a single-process run forms them within its batch.
+
+Checkpoints (`checkpoint.pt`: model, optimizer, scheduler, position) are written atomically at every epoch end,
+every `ckpt_every_steps`, and on SIGINT/SIGTERM; `--resume` continues from the exact batch. Per-step losses go
+to log.csv (and TensorBoard when installed); the final weights to model.safetensors.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import save_file
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from detector.model import FaceNet, ModelConfig
+
+from .config import PretextConfig, RunConfig, save_json
+from .data import PretextDataset, ResumableSampler
+from .losses import pretext_loss
+
+LOG_FIELDS = ["step", "epoch", "lr", "loss", "rank_aperture", "rank_exposure", "rank_focal_length", "rank_iso",
+              "pairs_aperture", "pairs_exposure", "pairs_focal_length", "pairs_iso", "manip_loss", "manip_acc",
+              "img_per_s"]
+
+
+def _dist_env() -> tuple[int, int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0")), world
+
+
+def _atomic_save(obj: dict, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class _Interrupt:
+    """Turns SIGINT/SIGTERM into a flag checked between steps, so the checkpoint is never half-written."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum, frame) -> None:
+        self.hit = True
+
+    def restore(self) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+def make_model(cfg: PretextConfig) -> FaceNet:
+    return FaceNet(ModelConfig(backbone=cfg.backbone, embed_dim=cfg.embed_dim))
+
+
+def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = False,
+                  cfg: PretextConfig | None = None) -> Path:
+    """Train on `sets` (FaceSets); returns the path of model.safetensors."""
+    cfg = cfg or run.pretext
+    rank, local_rank, world = _dist_env()
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True
+    out_dir.mkdir(parents=True, exist_ok=True)
+    is_main = rank == 0
+
+    torch.manual_seed(cfg.seed)
+    model = make_model(cfg).to(device)
+    if device.type == "cuda" and cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if cfg.batch_size % world:
+        raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {world} processes")
+    per_rank = cfg.batch_size // world
+    dataset = PretextDataset(sets, run.crop, run.manipulation, cfg.manip_prob if "manipulation" in cfg.tasks else 0.0,
+                             cfg.seed)
+    sampler = ResumableSampler(len(dataset), per_rank, rank, world, cfg.seed)
+    steps_per_epoch = sampler.steps_per_epoch
+    total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, cfg.epochs * steps_per_epoch))
+
+    ckpt_path = out_dir / "checkpoint.pt"
+    epoch, batch_in_epoch, step = 0, 0, 0
+    if resume and ckpt_path.is_file():
+        ck = torch.load(ckpt_path, map_location=device, weights_only=True)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        sched.load_state_dict(ck["scheduler"])
+        epoch, batch_in_epoch, step = ck["epoch"], ck["batch_in_epoch"], ck["step"]
+        if is_main:
+            print(f"resumed from {ckpt_path}: epoch {epoch}, batch {batch_in_epoch}, step {step}")
+    ddp = DistributedDataParallel(model, device_ids=[local_rank] if device.type == "cuda" else None) \
+        if world > 1 else model
+
+    def checkpoint(ep: int, b: int) -> None:
+        if is_main:
+            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                          "epoch": ep, "batch_in_epoch": b, "step": step}, ckpt_path)
+        if world > 1:
+            dist.barrier()
+
+    if is_main:
+        save_json({"pretext": cfg.__dict__, "crop": run.crop.to_dict(), "manipulation": run.manipulation.to_dict(),
+                   "world_size": world, "device": str(device), "faces": len(dataset),
+                   "steps_per_epoch": steps_per_epoch}, out_dir / "pretext_config.json")
+    log_path = out_dir / "log.csv"
+    new_log = not (resume and log_path.is_file())
+    log_file = open(log_path, "w" if new_log else "a", newline="") if is_main else None
+    writer = csv.DictWriter(log_file, fieldnames=LOG_FIELDS, extrasaction="ignore") if log_file else None
+    if writer and new_log:
+        writer.writeheader()
+    tb = None
+    if is_main:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            tb = SummaryWriter(str(out_dir / "tb"))
+        except ImportError:
+            pass
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.amp and device.type == "cuda") else nullcontext()
+    stop = _Interrupt()
+    bar = tqdm(total=total_steps, initial=step, desc="pretext", unit="step", disable=not is_main)
+    interrupted = False
+    try:
+        while step < total_steps and epoch < cfg.epochs:
+            dataset.set_epoch(epoch)
+            sampler.set_epoch(epoch, batch_in_epoch)
+            loader = DataLoader(dataset, batch_size=per_rank, sampler=sampler, num_workers=cfg.workers,
+                                pin_memory=device.type == "cuda", drop_last=True,
+                                persistent_workers=False, prefetch_factor=4 if cfg.workers else None)
+            model.train()
+            t0 = time.perf_counter()
+            for x, manipulated, tags in loader:
+                x = x.to(device, non_blocking=True)
+                if device.type == "cuda" and cfg.channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                manipulated, tags = manipulated.to(device), tags.to(device)
+                with amp:
+                    _, heads = ddp(x)
+                loss, logs = pretext_loss(heads.float(), tags, manipulated, cfg.tasks, cfg.ties)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                step += 1
+                batch_in_epoch += 1
+                dt, t0 = time.perf_counter() - t0, time.perf_counter()
+                bar.update(1)
+                if is_main and (step % cfg.log_every == 0 or step == 1):
+                    row = {"step": step, "epoch": epoch, "lr": sched.get_last_lr()[0],
+                           "img_per_s": x.shape[0] * world / dt, **logs}
+                    writer.writerow(row)
+                    log_file.flush()
+                    bar.set_postfix(loss=f"{logs['loss']:.3f}", acc=f"{logs.get('manip_acc', float('nan')):.2f}")
+                    if tb:
+                        for k, v in row.items():
+                            if k not in ("step", "epoch"):
+                                tb.add_scalar(k, v, step)
+                if cfg.ckpt_every_steps and step % cfg.ckpt_every_steps == 0:
+                    checkpoint(epoch, batch_in_epoch)
+                if stop.hit or step >= total_steps:
+                    break
+            if stop.hit:
+                checkpoint(epoch, batch_in_epoch)
+                interrupted = True
+                break
+            if batch_in_epoch >= steps_per_epoch:
+                epoch, batch_in_epoch = epoch + 1, 0
+            checkpoint(epoch, batch_in_epoch)
+    finally:
+        stop.restore()
+        bar.close()
+        if log_file:
+            log_file.close()
+        if tb:
+            tb.close()
+    if interrupted:
+        if is_main:
+            print(f"interrupted: checkpoint at epoch {epoch}, batch {batch_in_epoch}; continue with --resume")
+        raise KeyboardInterrupt
+    weights = out_dir / "model.safetensors"
+    if is_main:
+        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights))
+    if world > 1:
+        dist.barrier()
+    return weights
+
+
+def load_weights(path: Path, cfg: PretextConfig) -> FaceNet:
+    from safetensors.torch import load_file
+
+    model = make_model(cfg)
+    model.load_state_dict(load_file(str(path)), strict=True)
+    return model.eval()
+
