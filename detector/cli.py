@@ -45,15 +45,20 @@ def score_files(det: Detector, files: list[Path], far: float | None, progress: b
     return rows, unread
 
 
+def write_csv(rows: list[dict], fp) -> None:
+    """Rows as CSV (box as 'x0 y0 x1 y1'), header first."""
+    w = csv.DictWriter(fp, fieldnames=COLUMNS, extrasaction="ignore")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "box": " ".join(map(str, r.get("box", [])))})
+
+
 def _print(rows: list[dict], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(rows, indent=2))
         return
     if fmt == "csv":
-        w = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({**r, "box": " ".join(map(str, r.get("box", [])))})
+        write_csv(rows, sys.stdout)
         return
     for r in rows:
         if r.get("error"):

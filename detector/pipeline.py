@@ -42,6 +42,17 @@ class FaceScore:
                 "verdict": self.verdict, "is_fake": self.is_fake}
 
 
+@dataclass
+class Analysis:
+    """One image's faces, their crops, embeddings and log-likelihoods (threshold-free, so reusable)."""
+
+    rgb: np.ndarray
+    faces: list[Face]
+    crops: list[Crop]
+    embeddings: np.ndarray
+    log_likelihoods: np.ndarray
+
+
 class Detector:
     """Loads an artifact folder once; `score` any number of images after that."""
 
@@ -87,16 +98,24 @@ class Detector:
         ll = self.anomaly.score(z)
         return ll, self.anomaly.threshold(far), self.anomaly.percentile(ll)
 
+    def analyse(self, image: ImageInput) -> Analysis:
+        """Everything about an image that does not depend on the threshold (faces, crops, embeddings, scores)."""
+        rgb = load_image(image)
+        faces = self.find_faces(rgb)
+        crops = self.crop(rgb, faces)
+        z = self.embed([c.image for c in crops])
+        return Analysis(rgb, faces, crops, z, self.anomaly.score(z) if len(z) else np.zeros(0))
+
+    def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
+        """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""
+        thr = self.anomaly.threshold(far)
+        pct = self.anomaly.percentile(analysis.log_likelihoods)
+        return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr))
+                for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
+
     def score(self, image: ImageInput, far: float | None = None) -> list[FaceScore]:
         """Score every face in `image` (path, bytes, PIL image or RGB array); [] when no face is found.
 
         Raises ImageReadError / ImageTooLargeError for input that is not a readable image.
         """
-        rgb = load_image(image)
-        faces = self.find_faces(rgb)
-        if not faces:
-            return []
-        crops = self.crop(rgb, faces)
-        ll, thr, pct = self.score_embeddings(self.embed([c.image for c in crops]), far)
-        return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr))
-                for i, (f, s, p) in enumerate(zip(faces, ll, pct))]
+        return self.verdicts(self.analyse(image), far)

@@ -62,6 +62,24 @@ class _Interrupt:
             signal.signal(s, h)
 
 
+def train_step(model, opt, sched, x: torch.Tensor, manipulated: torch.Tensor, tags: torch.Tensor,
+               cfg: PretextConfig, device: torch.device) -> dict:
+    """One optimisation step on a batch (moved to `device` here); returns the loss logs."""
+    x = x.to(device, non_blocking=True)
+    if device.type == "cuda" and cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    manipulated, tags = manipulated.to(device, non_blocking=True), tags.to(device, non_blocking=True)
+    amp = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.amp and device.type == "cuda") else nullcontext()
+    with amp:
+        _, heads = model(x)
+    loss, logs = pretext_loss(heads.float(), tags, manipulated, cfg.tasks, cfg.ties)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    sched.step()
+    return logs
+
+
 def make_model(cfg: PretextConfig) -> FaceNet:
     return FaceNet(ModelConfig(backbone=cfg.backbone, embed_dim=cfg.embed_dim))
 
@@ -133,7 +151,6 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
             tb = SummaryWriter(str(out_dir / "tb"))
         except ImportError:
             pass
-    amp = torch.autocast("cuda", dtype=torch.bfloat16) if (cfg.amp and device.type == "cuda") else nullcontext()
     stop = _Interrupt()
     bar = tqdm(total=total_steps, initial=step, desc="pretext", unit="step", disable=not is_main)
     interrupted = False
@@ -147,17 +164,7 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
             model.train()
             t0 = time.perf_counter()
             for x, manipulated, tags in loader:
-                x = x.to(device, non_blocking=True)
-                if device.type == "cuda" and cfg.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                manipulated, tags = manipulated.to(device), tags.to(device)
-                with amp:
-                    _, heads = ddp(x)
-                loss, logs = pretext_loss(heads.float(), tags, manipulated, cfg.tasks, cfg.ties)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
+                logs = train_step(ddp, opt, sched, x, manipulated, tags, cfg, device)
                 step += 1
                 batch_in_epoch += 1
                 dt, t0 = time.perf_counter() - t0, time.perf_counter()

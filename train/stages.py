@@ -141,6 +141,7 @@ def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> 
                "fake_is_positive": True, "acc_is_balanced": True, "matched_processing":
                f"face crop 1.3x -> 224 -> one JPEG q{run.crop.jpeg_quality} for real and fake", "results": res,
                "data": sets.counts()}
+    write_app_extras(run, sets, artifact, res["none"])
     figs = {}
     if ev.figures and sets.fake:
         figs = make_figures(run, sets, artifact)
@@ -149,6 +150,29 @@ def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> 
     save_json(results, out / "results.json")
     (out / "results.md").write_text(results_markdown(results))
     return results
+
+
+def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, res: dict) -> None:
+    """Add a sample of AI-generated embeddings to reference.npz (for the app's map; never used to fit anything)
+    and the headline numbers to eval_summary.json (for the app's About tab)."""
+    from detector.artifact import load_reference
+
+    det = Detector.load(artifact)
+    wkey = weights_key(artifact / "model.safetensors")
+    ref = load_reference(artifact)
+    rng = np.random.default_rng(1)
+    n = max(1, run.eval.reference_points // max(1, len(sets.fake)) // 2)
+    fakes = {g: z[rng.permutation(len(z))[:n]] for g, z in embeddings(run, det, wkey, sets.fake, "fake").items()}
+    if fakes:
+        ref["fake"] = np.concatenate(list(fakes.values())).astype(np.float16)
+        ref["fake_labels"] = np.concatenate([np.full(len(z), g) for g, z in fakes.items()])
+        np.savez_compressed(artifact / "reference.npz", **ref)
+    save_json({"per_generator": {g: {k: round(m[k], 2) for k in ("acc", "ap", "auc")}
+                                 for g, m in res["per_generator"].items()},
+               "mean": {k: round(v, 2) for k, v in res["mean"].items()},
+               "heldout_far": round(res["heldout_far_all"], 2), "n_heldout": res["n_heldout"],
+               "matched_processing": f"one JPEG q{run.crop.jpeg_quality} re-encode of every face crop"},
+              artifact / "eval_summary.json")
 
 
 def make_figures(run: RunConfig, sets: Sets, artifact: Path) -> dict[str, str]:

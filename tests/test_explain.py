@@ -1,0 +1,25 @@
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from detector import AnomalyModel, GMMConfig
+from detector.explain import explanation_map, overlay, torch_log_likelihood
+
+
+@pytest.mark.parametrize("cov", ["full", "diag", "tied", "spherical"])
+def test_torch_log_likelihood_matches_sklearn(cov):
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(0, 1, (200, 6)), rng.normal(4, 0.5, (200, 6))])
+    m = AnomalyModel.fit(x, GMMConfig(n_components=2, covariance_type=cov))
+    got = torch_log_likelihood(torch.tensor(x[:20]), m).numpy()
+    np.testing.assert_allclose(got, m.score(x[:20]), rtol=1e-8, atol=1e-8)
+
+
+def test_explanation_map_on_a_face(detector):
+    img = data.astronaut()
+    crop = detector.crop(img, detector.find_faces(img))[0].image
+    heat = explanation_map(detector, crop)
+    assert heat.shape == crop.shape[:2] and heat.dtype == np.float32
+    assert heat.min() >= 0 and heat.max() == pytest.approx(1.0)
+    assert overlay(crop, heat).shape == crop.shape
