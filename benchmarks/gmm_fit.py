@@ -25,7 +25,7 @@ from detector.anomaly import AnomalyModel, GMMConfig  # noqa: E402
 def embeddings_like(n: int, dim: int, k: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     scales = 1.0 / np.sqrt(1 + np.arange(dim))  # decaying spectrum
-    centres = rng.normal(0, 2, size=(k, dim)) * scales
+    centres = rng.normal(0, 0.6, size=(k, dim)) * scales  # overlapping clusters: EM needs real iterations
     basis = np.linalg.qr(rng.normal(size=(dim, dim)))[0]
     lab = rng.integers(k, size=n)
     return ((centres[lab] + rng.normal(size=(n, dim)) * scales) @ basis).astype(np.float32)
@@ -37,10 +37,11 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=768)
     ap.add_argument("--k", type=int, default=8)
     ap.add_argument("--skip-default", action="store_true")
+    ap.add_argument("--dtype", default="float32", help="the project's setting to time (float32 or float64)")
     args = ap.parse_args()
     x = embeddings_like(args.n + 5000, args.dim, args.k)
     fit, test = x[: args.n], x[args.n :]
-    cfg = GMMConfig(n_components=args.k)
+    cfg = GMMConfig(n_components=args.k, dtype=args.dtype)
     t = time.perf_counter()
     ours = AnomalyModel.fit(fit, cfg)
     t_ours = time.perf_counter() - t

@@ -11,6 +11,7 @@ import torch
 from .anomaly import AnomalyModel
 from .artifact import default_model_dir, load_artifact
 from .crop import Crop, CropConfig, crop_face, finish, to_tensor
+from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
@@ -93,11 +94,6 @@ class Detector:
             out.append(self.model.embed(x).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.model.cfg.embed_dim), np.float32)
 
-    def score_embeddings(self, z: np.ndarray, far: float | None = None) -> tuple[np.ndarray, float, np.ndarray]:
-        """(log-likelihoods, threshold, percentiles) for embeddings."""
-        ll = self.anomaly.score(z)
-        return ll, self.anomaly.threshold(far), self.anomaly.percentile(ll)
-
     def analyse(self, image: ImageInput) -> Analysis:
         """Everything about an image that does not depend on the threshold (faces, crops, embeddings, scores)."""
         rgb = load_image(image)
@@ -113,9 +109,13 @@ class Detector:
         return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr))
                 for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
 
-    def score(self, image: ImageInput, far: float | None = None) -> list[FaceScore]:
-        """Score every face in `image` (path, bytes, PIL image or RGB array); [] when no face is found.
+    def score(self, image: ImageInput, far: float | None = None, require_face: bool = False) -> list[FaceScore]:
+        """Score every face in `image` (path, bytes, PIL image or RGB array).
 
-        Raises ImageReadError / ImageTooLargeError for input that is not a readable image.
+        Returns [] when no face is found, or raises NoFaceError if `require_face`. Raises ImageReadError /
+        ImageTooLargeError for input that is not a readable image.
         """
-        return self.verdicts(self.analyse(image), far)
+        analysis = self.analyse(image)
+        if require_face and not analysis.faces:
+            raise NoFaceError(f"{image if isinstance(image, (str, Path)) else 'image'}: no face found")
+        return self.verdicts(analysis, far)

@@ -11,7 +11,7 @@ from detector.explain import explanation_map, overlay, torch_log_likelihood
 def test_torch_log_likelihood_matches_sklearn(cov):
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, (200, 6)), rng.normal(4, 0.5, (200, 6))])
-    m = AnomalyModel.fit(x, GMMConfig(n_components=2, covariance_type=cov))
+    m = AnomalyModel.fit(x, GMMConfig(n_components=2, covariance_type=cov, dtype="float64"))  # exact check
     got = torch_log_likelihood(torch.tensor(x[:20]), m).numpy()
     np.testing.assert_allclose(got, m.score(x[:20]), rtol=1e-8, atol=1e-8)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from detector import Detector, ImageReadError, ImageTooLargeError, ModelNotFoundError
+from detector import Detector, ImageReadError, ImageTooLargeError, ModelNotFoundError, NoFaceError
 
 
 def test_scores_the_astronaut(detector, astronaut_png):
@@ -32,6 +32,8 @@ def test_accepts_arrays_bytes_and_reports_no_face(detector, astronaut_png, no_fa
     b = detector.score(astronaut_png.read_bytes())[0].log_likelihood
     assert a == pytest.approx(b, rel=1e-5)
     assert detector.score(no_face_png) == []
+    with pytest.raises(NoFaceError, match="no face"):
+        detector.score(no_face_png, require_face=True)
 
 
 def test_batched_faces_match_single_face_scores(detector):

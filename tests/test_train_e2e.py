@@ -56,7 +56,7 @@ def _config(tiny_data: Path, tmp: Path, **pretext) -> Path:
     cfg.write_text(f"""
 name = "tiny"
 out_dir = "{tmp / 'runs'}"
-stages = ["cache", "pretext", "gmm", "evaluate"]
+stages = ["cache", "pretext", "gmm", "evaluate", "ksweep", "baseline", "ablation", "card"]
 [data]
 real = ["{tiny_data / 'real'}"]
 exif = ["{tiny_data / 'exif'}"]
@@ -83,6 +83,12 @@ ksweep = [1, 2]
 figures = ["tsne"]
 figure_points = 10
 reference_points = 12
+[baseline]
+backbone = "resnet18"
+epochs = 1
+batch_size = 8
+[ablation]
+epochs = 1
 """)
     return cfg
 
@@ -106,6 +112,17 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     assert counts["faces"]["exif"] == 16 and counts["faces"]["warped"] == 10
     config = json.loads((run / "artifact" / "config.json").read_text())
     assert config["crop"]["jpeg_quality"] == 90 and config["model"]["backbone"] == "resnet18"
+    ks = json.loads((run / "ksweep" / "results.json").read_text())
+    assert set(ks) == {"K=1", "K=2"}
+    ab = json.loads((run / "ablation" / "results.json").read_text())
+    assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation"] and ab["epochs"] == 1
+    bl = json.loads((run / "baseline" / "results.json").read_text())
+    assert list(bl) == ["trained on warped"] and "warped (seen)" in bl["trained on warped"]["per_generator"]
+    card = (run / "MODEL_CARD.md").read_text()
+    assert "## Results (matched processing)" in card and "| **mean** |" in card and "Ablation" in card
+    assert (run / "artifact" / "eval_summary.json").is_file()
+    ref = np.load(run / "artifact" / "reference.npz", allow_pickle=False)
+    assert ref["real"].shape[1] == 768 and set(ref["fake_labels"]) == {"warped"}
 
 
 def test_resume_continues_with_identical_state(tiny_data, tmp_path):

@@ -19,6 +19,7 @@ STAGES = {
     "ksweep": "GMM K sweep on the same embeddings",
     "ablation": "ranking only / manipulation only / both",
     "baseline": "supervised real-vs-one-generator baseline, tested on the other generators",
+    "card": "write runs/<name>/MODEL_CARD.md from the run's result files",
     "all": "the stages listed in the config's `stages` (default cache, pretext, gmm, evaluate)",
 }
 
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             st.stage_ablation(run, sets)
         elif stage == "baseline":
             stage_baseline(run, sets)
+        elif stage == "card":
+            from .card import write_card
+
+            print(write_card(run))
         print(f"== {stage} done in {time.perf_counter() - t:.0f} s", file=sys.stderr)
     return 0
 

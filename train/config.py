@@ -83,6 +83,13 @@ class BaselineConfig:
 
 
 @dataclass(frozen=True)
+class AblationConfig:
+    """Pretext-task ablation (paper Table III): every row trained the same way, `epochs` each (None: as pretext)."""
+
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
 class RunConfig:
     name: str = "run"
     out_dir: str = "runs"
@@ -93,6 +100,7 @@ class RunConfig:
     gmm: GMMConfig = GMMConfig()
     eval: EvalConfig = EvalConfig()
     baseline: BaselineConfig = BaselineConfig()
+    ablation: AblationConfig = AblationConfig()
     stages: tuple[str, ...] = ("cache", "pretext", "gmm", "evaluate")
 
     @property
@@ -121,7 +129,8 @@ def _build(cls, d: dict):
 
 
 _SECTIONS = {"data": DataConfig, "crop": CropConfig, "manipulation": ManipulationConfig, "pretext": PretextConfig,
-             "gmm": GMMConfig, "eval": EvalConfig, "baseline": BaselineConfig}
+             "gmm": GMMConfig, "eval": EvalConfig, "baseline": BaselineConfig,
+             "ablation": AblationConfig}
 
 
 def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:

@@ -12,6 +12,7 @@ to log.csv (and TensorBoard when installed); the final weights to model.safetens
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import time
@@ -152,6 +153,7 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
         except ImportError:
             pass
     stop = _Interrupt()
+    t_start, start_step = time.perf_counter(), step
     bar = tqdm(total=total_steps, initial=step, desc="pretext", unit="step", disable=not is_main)
     interrupted = False
     try:
@@ -202,6 +204,11 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
             print(f"interrupted: checkpoint at epoch {epoch}, batch {batch_in_epoch}; continue with --resume")
         raise KeyboardInterrupt
     weights = out_dir / "model.safetensors"
+    prev = out_dir / "pretext_summary.json"
+    if is_main and step > start_step:  # record time only for a call that trained
+        spent = json.loads(prev.read_text())["seconds"] if resume and prev.is_file() else 0.0
+        save_json({"seconds": round(spent + time.perf_counter() - t_start, 1), "steps": step, "world_size": world,
+                   "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}, prev)
     if is_main:
         save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights))
     if world > 1:

@@ -49,8 +49,9 @@ class Sets:
         names = sorted(set(d.split) | set(d.exif_split))
         per = {k: {n: len(v) for n, v in [(n, self.split(n).get(k)) for n in names] if v is not None}
                for k in [*self.real, *self.exif]}
-        return {"faces": {k: len(v) for k, v in {**self.real, **self.exif, **self.fake}.items()},
-                "files_without_face": {k: len(v.skipped) for k, v in {**self.real, **self.exif, **self.fake}.items()},
+        every = {**self.real, **self.exif, **self.fake}
+        return {"faces": {k: len(v) for k, v in every.items()}, "files": {k: len(v.files) for k, v in every.items()},
+                "files_without_face": {k: len(v.skipped) for k, v in every.items()},
                 "split": per}
 
 
@@ -245,11 +246,12 @@ ABLATIONS = {"ranking only": ("ranking",), "manipulation only": ("manipulation",
 def stage_ablation(run: RunConfig, sets: Sets) -> dict:
     """Train, fit and evaluate each pretext-task subset (paper Table III)."""
     rows = {}
+    epochs = run.ablation.epochs or run.pretext.epochs
     for label, tasks in ABLATIONS.items():
         slug = "_".join(tasks)
         base = run.run_dir / "ablation" / slug
-        cfg = replace(run.pretext, tasks=tasks)
-        if tuple(run.pretext.tasks) == tasks and (run.run_dir / "artifact" / "config.json").is_file():
+        cfg = replace(run.pretext, tasks=tasks, epochs=epochs)
+        if cfg == run.pretext and (run.run_dir / "artifact" / "config.json").is_file():
             artifact = run.run_dir / "artifact"  # the main run is this ablation row
         else:
             weights = base / "pretext" / "model.safetensors"
@@ -257,9 +259,9 @@ def stage_ablation(run: RunConfig, sets: Sets) -> dict:
                 weights = stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
             artifact = stage_gmm(run, sets, weights, base / "artifact", pretext_cfg=cfg)
         rows[label] = evaluate_artifact(run, sets, artifact)["none"]
-    save_json(rows, run.run_dir / "ablation" / "results.json")
+    save_json({"epochs": epochs, "rows": rows}, run.run_dir / "ablation" / "results.json")
     (run.run_dir / "ablation" / "results.md").write_text(
-        "# Ablation: pretext tasks\n\n" + markdown_table({k: v["per_generator"] for k, v in rows.items()}) + "\n\n"
+        f"# Ablation: pretext tasks ({epochs} epochs each)\n\n" + markdown_table({k: v["per_generator"] for k, v in rows.items()}) + "\n\n"
         + "\n".join(f"- {k}: mean AUC {v['mean']['auc']:.2f}, AP {v['mean']['ap']:.2f}, Acc {v['mean']['acc']:.2f}, "
                     f"held-out FAR {v['heldout_far_all']:.2f}%" for k, v in rows.items()) + "\n")
     return rows
