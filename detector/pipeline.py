@@ -55,9 +55,12 @@ class Analysis:
 
 
 class Detector:
-    """Loads an artifact folder once; `score` any number of images after that."""
+    """Loads an artifact folder once; `score` any number of images after that.
 
-    def __init__(self, model: FaceNet, anomaly: AnomalyModel, crop: CropConfig = CropConfig(),
+    Without an anomaly model it can still find, crop and embed faces (what training needs).
+    """
+
+    def __init__(self, model: FaceNet, anomaly: AnomalyModel | None = None, crop: CropConfig = CropConfig(),
                  backend: str = "dlib", device: str | None = None, batch_size: int = 32,
                  config: dict | None = None) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -100,7 +103,8 @@ class Detector:
         faces = self.find_faces(rgb)
         crops = self.crop(rgb, faces)
         z = self.embed([c.image for c in crops])
-        return Analysis(rgb, faces, crops, z, self.anomaly.score(z) if len(z) else np.zeros(0))
+        scores = self.anomaly.score(z) if (self.anomaly is not None and len(z)) else np.zeros(len(z))
+        return Analysis(rgb, faces, crops, z, scores)
 
     def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
         """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""

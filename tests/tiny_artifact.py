@@ -38,7 +38,7 @@ def astronaut_crops(n: int = 24, seed: int = 0) -> list[np.ndarray]:
 def build_tiny_artifact(folder: str | Path, backbone: str = "resnet18", seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = FaceNet(ModelConfig(backbone=backbone)).eval()
-    det = Detector(model, AnomalyModel.__new__(AnomalyModel), device="cpu")
+    det = Detector(model, device="cpu")
     z = det.embed(astronaut_crops())
     anomaly = AnomalyModel.fit(z, GMMConfig(n_components=2, covariance_type="diag", seed=seed))
     return save_artifact(folder, model, anomaly, CropConfig(), extra={"note": "tiny test artifact, untrained"},

@@ -78,7 +78,8 @@ def _process(args: tuple[str, dict, str, str, int]) -> tuple[str, list, str | No
 
 
 def cache_key(folder: str | Path, crop: CropConfig, backend: str, faces: str, limit: int | None, min_side: int) -> str:
-    h = hashlib.sha1(json.dumps([str(Path(folder).resolve()), crop.to_dict(), backend, faces, limit, min_side],
+    geometry = {k: v for k, v in crop.to_dict().items() if k not in ("jpeg_quality", "mean", "std")}
+    h = hashlib.sha1(json.dumps([str(Path(folder).resolve()), geometry, backend, faces, limit, min_side],
                                 sort_keys=True).encode()).hexdigest()[:10]
     return f"{Path(folder).name}-{h}"
 

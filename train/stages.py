@@ -74,7 +74,7 @@ def stage_pretext(run: RunConfig, sets: Sets, resume: bool = False, out: Path | 
 
 def _detector(run: RunConfig, weights: Path, cfg=None) -> Detector:
     model = load_weights(weights, cfg or run.pretext)
-    return Detector(model, AnomalyModel.__new__(AnomalyModel), run.crop, run.data.backend)
+    return Detector(model, None, run.crop, run.data.backend)
 
 
 def embeddings(run: RunConfig, det: Detector, wkey: str, faces: dict[str, FaceSet], prefix: str,
