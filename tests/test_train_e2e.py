@@ -150,3 +150,50 @@ def test_resume_continues_with_identical_state(tiny_data, tmp_path):
     assert ca["scheduler"] == cb["scheduler"] and ca["step"] == cb["step"] == 4
     for sa, sb in zip(ca["optimizer"]["state"].values(), cb["optimizer"]["state"].values()):
         torch.testing.assert_close(sa["exp_avg_sq"], sb["exp_avg_sq"], rtol=1e-4, atol=1e-9)
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tiny_data, tmp_path):
+    """SIGKILL a real training process mid-epoch; --resume continues from the last checkpoint with the same
+    optimizer/scheduler state, and ends where an uninterrupted run ends."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from train.config import load_config
+    from train.stages import stage_cache, stage_pretext
+
+    cfg_path = _config(tiny_data, tmp_path, max_steps=6, ckpt_every_steps=1)
+    run = load_config(cfg_path)
+    out = run.run_dir / "pretext"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "train", "pretext", "--config", str(cfg_path)],
+                            cwd=Path(__file__).resolve().parent.parent, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = out / "checkpoint.pt"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.is_file() and torch.load(ckpt, weights_only=True)["step"] >= 2:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "training ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed = torch.load(ckpt, weights_only=True)
+    assert 2 <= killed["step"] < 6 and not (out / "model.safetensors").exists()
+
+    torch.set_num_threads(1)
+    sets = stage_cache(run)
+    resumed = stage_pretext(run, sets, resume=True)
+    after = torch.load(ckpt, weights_only=True)
+    assert after["step"] == 6
+    straight = stage_pretext(run, sets, out=tmp_path / "straight", cfg=replace(run.pretext))
+    wa, wb = load_file(str(straight)), load_file(str(resumed))
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-4, atol=1e-5)
+    ref = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=True)
+    assert ref["scheduler"] == after["scheduler"]
