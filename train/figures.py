@@ -29,11 +29,12 @@ def embedding_map(groups: dict[str, np.ndarray], method: str, path: Path, title:
     z = np.concatenate([groups[k] for k in labels])
     xy = project(z, method, seed)
     fig, ax = plt.subplots(figsize=(6.4, 5.6), dpi=110)
+    colours = ["tab:blue", "tab:red", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive"]
     start = 0
     for k, label in enumerate(labels):
         n = len(groups[label])
         ax.scatter(xy[start : start + n, 0], xy[start : start + n, 1], s=5, alpha=0.6, label=f"{label} ({n})",
-                   c="tab:blue" if k == 0 else None)
+                   c=colours[k % len(colours)])
         start += n
     ax.set_title(title)
     ax.set_xticks([])
