@@ -65,14 +65,11 @@ class AnomalyModel:
             if x.dtype == np.float64:
                 raise
             gmm.fit(x.astype(np.float64))
-        ref = x if calibration is None else calibration
-        model = cls(gmm, np.zeros(1), cfg.far, cfg)
-        model.reference_scores = np.sort(model.score(ref))
-        return model
+        return cls(gmm, _score(gmm, x if calibration is None else calibration), cfg.far, cfg)
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         """log p(z) for each row (float64 out; computed in the dtype the mixture was fitted in)."""
-        return self.gmm.score_samples(np.asarray(embeddings, dtype=self.gmm.means_.dtype)).astype(np.float64)
+        return _score(self.gmm, embeddings)
 
     def threshold(self, far: float | None = None) -> float:
         """Score below which a face is flagged: the `far` quantile of the reference scores."""
@@ -112,6 +109,10 @@ class AnomalyModel:
         gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = meta["converged"], meta["n_iter"], meta["lower_bound"]
         gmm.n_features_in_ = meta["n_features"]
         return cls(gmm, ref, meta["far"], cfg)
+
+
+def _score(gmm: GaussianMixture, x: np.ndarray) -> np.ndarray:
+    return gmm.score_samples(np.asarray(x, dtype=gmm.means_.dtype)).astype(np.float64)
 
 
 def _precisions(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:

@@ -4,8 +4,6 @@ It is the only code here that trains on AI-generated images; the detector itself
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,6 +14,7 @@ from tqdm import tqdm
 from detector.crop import CropConfig, finish, to_tensor
 from detector.model import FaceNet, ModelConfig
 
+from .cache import file_unit
 from .config import BaselineConfig, save_json
 from .metrics import detection_metrics, markdown_table, mean_metrics
 
@@ -42,8 +41,7 @@ class BinaryNet(nn.Module):
 
 
 def _hash_split(files: list[str], fraction: float, seed: int) -> np.ndarray:
-    u = np.array([int(hashlib.sha1(f"b{seed}:{Path(f).name}".encode()).hexdigest()[:12], 16) / 16**12 for f in files])
-    return u < fraction
+    return np.array([file_unit(f, f"b{seed}") for f in files]) < fraction
 
 
 def _logits(model: nn.Module, crops, crop: CropConfig, device, batch: int = 64) -> np.ndarray:

@@ -144,6 +144,11 @@ def load_cache(folder: str | Path) -> FaceSet:
                    info["files"], info["skipped"])
 
 
+def file_unit(path: str, salt: str) -> float:
+    """A number in [0, 1) fixed by the file's name and a salt: the basis of every by-file split."""
+    return int(hashlib.sha1(f"{salt}:{Path(path).name}".encode()).hexdigest()[:12], 16) / 16**12
+
+
 def split_mask(fs: FaceSet, fractions: dict[str, float], seed: int = 0) -> dict[str, np.ndarray]:
     """Assign each *image file* (so all faces of a photo stay together) to a split by a salted hash of its name.
 
@@ -152,8 +157,7 @@ def split_mask(fs: FaceSet, fractions: dict[str, float], seed: int = 0) -> dict[
     names, cuts = list(fractions), np.cumsum(list(fractions.values()))
     if not np.isclose(cuts[-1], 1.0):
         raise ValueError(f"split fractions must sum to 1, got {dict(fractions)}")
-    u = np.array([int(hashlib.sha1(f"{seed}:{Path(f).name}".encode()).hexdigest()[:12], 16) / 16**12
-                  for f in fs.files])
+    u = np.array([file_unit(f, str(seed)) for f in fs.files])
     file_split = np.searchsorted(cuts, u, side="right").clip(max=len(names) - 1)
     face_split = file_split[fs.file_idx] if len(fs) else np.zeros(0, int)
     return {n: face_split == i for i, n in enumerate(names)}

@@ -117,10 +117,13 @@ def _scores(run: RunConfig, det: Detector, wkey: str, sets: Sets, degrade: str) 
     return ({k: det.anomaly.score(v) for k, v in held.items()}, {k: det.anomaly.score(v) for k, v in fake.items()})
 
 
-def evaluate_artifact(run: RunConfig, sets: Sets, artifact: Path, degrades=("none",)) -> dict:
+def load_for_eval(artifact: Path) -> tuple[Detector, str]:
+    """The artifact's Detector and its weights key (which names its cached embeddings), loaded once."""
+    return Detector.load(artifact), weights_key(artifact / "model.safetensors")
+
+
+def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degrades=("none",)) -> dict:
     """Per-generator Acc/AP/AUC and held-out false alarms, for each degradation."""
-    det = Detector.load(artifact, device=None)
-    wkey = weights_key(artifact / "model.safetensors")
     thr = det.anomaly.threshold()
     out = {}
     for deg in degrades:
@@ -137,15 +140,16 @@ def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> 
     artifact = artifact or run.run_dir / "artifact"
     ev = run.eval
     degrades = ("none", *[f"jpeg{q}" for q in ev.robustness_jpeg], *[f"down{f:g}" for f in ev.robustness_downscale])
-    res = evaluate_artifact(run, sets, artifact, degrades)
-    results = {"artifact": str(artifact), "threshold": Detector.load(artifact).anomaly.threshold(),
+    det, wkey = load_for_eval(artifact)
+    res = evaluate_artifact(run, sets, det, wkey, degrades)
+    results = {"artifact": str(artifact), "threshold": det.anomaly.threshold(),
                "fake_is_positive": True, "acc_is_balanced": True, "matched_processing":
                f"face crop 1.3x -> 224 -> one JPEG q{run.crop.jpeg_quality} for real and fake", "results": res,
                "data": sets.counts()}
-    write_app_extras(run, sets, artifact, res["none"])
+    write_app_extras(run, sets, artifact, det, wkey, res["none"])
     figs = {}
     if ev.figures and sets.fake:
-        figs = make_figures(run, sets, artifact)
+        figs = make_figures(run, sets, det, wkey)
     results["figures"] = figs
     out = run.run_dir / "eval"
     save_json(results, out / "results.json")
@@ -153,13 +157,11 @@ def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> 
     return results
 
 
-def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, res: dict) -> None:
+def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, det: Detector, wkey: str, res: dict) -> None:
     """Add a sample of AI-generated embeddings to reference.npz (for the app's map; never used to fit anything)
     and the headline numbers to eval_summary.json (for the app's About tab)."""
     from detector.artifact import load_reference
 
-    det = Detector.load(artifact)
-    wkey = weights_key(artifact / "model.safetensors")
     ref = load_reference(artifact)
     rng = np.random.default_rng(1)
     n = max(1, run.eval.reference_points // max(1, len(sets.fake)) // 2)
@@ -176,11 +178,9 @@ def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, res: dict) -> N
               artifact / "eval_summary.json")
 
 
-def make_figures(run: RunConfig, sets: Sets, artifact: Path) -> dict[str, str]:
+def make_figures(run: RunConfig, sets: Sets, det: Detector, wkey: str) -> dict[str, str]:
     from .figures import embedding_map
 
-    det = Detector.load(artifact)
-    wkey = weights_key(artifact / "model.safetensors")
     held = np.concatenate(list(embeddings(run, det, wkey, sets.split("heldout"), "heldout").values()))
     fake = embeddings(run, det, wkey, sets.fake, "fake")
     rng = np.random.default_rng(0)
@@ -258,7 +258,7 @@ def stage_ablation(run: RunConfig, sets: Sets) -> dict:
             if not weights.is_file():
                 weights = stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
             artifact = stage_gmm(run, sets, weights, base / "artifact", pretext_cfg=cfg)
-        rows[label] = evaluate_artifact(run, sets, artifact)["none"]
+        rows[label] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
     save_json({"epochs": epochs, "rows": rows}, run.run_dir / "ablation" / "results.json")
     (run.run_dir / "ablation" / "results.md").write_text(
         f"# Ablation: pretext tasks ({epochs} epochs each)\n\n" + markdown_table({k: v["per_generator"] for k, v in rows.items()}) + "\n\n"
