@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.mixture import GaussianMixture
 
-_ARRAYS = ("weights_", "means_", "covariances_", "precisions_cholesky_")
+# What scoring needs. covariances_ is not stored (it is the inverse of the precisions, rebuilt on load): with
+# K=8 full 768x768 components each such array is 38 MB in float64.
+_ARRAYS = ("weights_", "means_", "precisions_cholesky_")
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ class AnomalyModel:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {k: getattr(self.gmm, k) for k in _ARRAYS}
-        np.savez(folder / "gmm.npz", reference_scores=self.reference_scores, **arrays)
+        # compressed: the upper triangles of the Cholesky factors are zeros (halves the file)
+        np.savez_compressed(folder / "gmm.npz", reference_scores=self.reference_scores, **arrays)
         meta = {"config": self.config.to_dict(), "far": self.far, "n_features": int(self.gmm.means_.shape[1]),
                 "converged": bool(self.gmm.converged_), "n_iter": int(self.gmm.n_iter_),
                 "lower_bound": float(self.gmm.lower_bound_)}
@@ -106,6 +109,7 @@ class AnomalyModel:
         for k, v in arrays.items():
             setattr(gmm, k, v)
         gmm.precisions_ = _precisions(arrays["precisions_cholesky_"], cfg.covariance_type)
+        gmm.covariances_ = _covariances(gmm.precisions_, cfg.covariance_type)
         gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = meta["converged"], meta["n_iter"], meta["lower_bound"]
         gmm.n_features_in_ = meta["n_features"]
         return cls(gmm, ref, meta["far"], cfg)
@@ -121,3 +125,9 @@ def _precisions(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:
     if covariance_type == "tied":
         return prec_chol @ prec_chol.T
     return prec_chol**2
+
+
+def _covariances(precisions: np.ndarray, covariance_type: str) -> np.ndarray:
+    if covariance_type in ("full", "tied"):
+        return np.linalg.inv(precisions)
+    return 1.0 / precisions

@@ -56,7 +56,7 @@ def load_artifact(folder: str | Path) -> tuple[FaceNet, AnomalyModel, CropConfig
     if missing:
         raise ModelNotFoundError(
             f"no model artifact at {folder} (missing {', '.join(missing)}). Pass --model DIR, set DETECTOR_MODEL, "
-            "or train one: python -m train all --config train/configs/cpu_default.toml"
+            "or train one: python -m train all --config train/configs/default.toml"
         )
     config = json.loads((folder / "config.json").read_text())
     if config.get("format") != FORMAT_VERSION:

@@ -1,6 +1,7 @@
 """The Gradio app, served for real in a subprocess: gradio_client API calls, concurrency, bad uploads, and a
 browser test in Debian's Chromium driven by Playwright."""
 
+import json
 import os
 import shutil
 import socket
@@ -24,13 +25,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tiny_model_dir, tmp_path_factory):
+def _serve(model_args: list[str], log: Path):
+    """Run app.py in a subprocess until the generator is closed; yields its URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    env = {k: v for k, v in os.environ.items() if k != "DETECTOR_MODEL"}
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
     with open(log, "w") as fp:
-        proc = subprocess.Popen([sys.executable, "app.py", "--model", str(tiny_model_dir), "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "app.py", *model_args, "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=fp, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -51,6 +52,11 @@ def app_url(tiny_model_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def app_url(tiny_model_dir, tmp_path_factory):
+    yield from _serve(["--model", str(tiny_model_dir)], tmp_path_factory.mktemp("app") / "app.log")
+
+
+@pytest.fixture(scope="module")
 def client(app_url):
     from gradio_client import Client
 
@@ -64,6 +70,21 @@ def test_score_endpoint(client, astronaut_png):
     assert len(r["faces"]) == 1
     f = r["faces"][0]
     assert f["landmarks"] == 68 and f["verdict"] in ("consistent with a camera photo", "flagged as AI-generated")
+
+
+def test_shipped_default_model_is_used_without_model_argument(astronaut_png, tmp_path):
+    """A fresh clone: no --model, no DETECTOR_MODEL, no network; the app answers with the model in assets/default."""
+    from gradio_client import Client, handle_file
+
+    server = _serve([], tmp_path / "app.log")
+    url = next(server)
+    try:
+        r = Client(url, verbose=False).predict(handle_file(str(astronaut_png)), 0.05, api_name="/score")
+    finally:
+        server.close()
+    assert len(r["faces"]) == 1 and r["faces"][0]["landmarks"] == 68
+    shipped = json.loads((ROOT / "assets" / "default" / "eval_summary.json").read_text())
+    assert r["faces"][0]["threshold"] != 0 and shipped["n_heldout"] >= 500
 
 
 def test_twenty_concurrent_requests_are_all_answered(client, app_url, astronaut_png):

@@ -61,3 +61,13 @@ def test_subprocess_without_model_explains(tmp_path, astronaut_png):
     p = subprocess.run([sys.executable, "-m", "detector", "score", str(astronaut_png)], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 2 and "no model artifact" in p.stderr and "python -m train" in p.stderr
+
+
+def test_shipped_default_model_scores_without_model_argument(astronaut_png):
+    """A fresh clone: `python -m detector score` with no --model and no DETECTOR_MODEL uses assets/default."""
+    env = {k: v for k, v in os.environ.items() if k != "DETECTOR_MODEL"}
+    p = subprocess.run([sys.executable, "-m", "detector", "score", str(astronaut_png), "--json"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    rows = json.loads(p.stdout)
+    assert len(rows) == 1 and rows[0]["verdict"] in ("consistent with a camera photo", "flagged as AI-generated")

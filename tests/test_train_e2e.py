@@ -115,7 +115,8 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     ks = json.loads((run / "ksweep" / "results.json").read_text())
     assert set(ks) == {"K=1", "K=2"}
     ab = json.loads((run / "ablation" / "results.json").read_text())
-    assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation"] and ab["epochs"] == 1
+    assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation",
+                                "no pretext training (random init, input filter none)"] and ab["epochs"] == 1
     bl = json.loads((run / "baseline" / "results.json").read_text())
     assert list(bl) == ["trained on warped"] and "warped (seen)" in bl["trained on warped"]["per_generator"]
     card = (run / "MODEL_CARD.md").read_text()

@@ -31,9 +31,9 @@ class _Binary(Dataset):
 
 
 class BinaryNet(nn.Module):
-    def __init__(self, backbone: str) -> None:
+    def __init__(self, backbone: str, input_filter: str = "none") -> None:
         super().__init__()
-        self.net = FaceNet(ModelConfig(backbone=backbone))
+        self.net = FaceNet(ModelConfig(backbone=backbone, input_filter=input_filter))
         self.out = nn.Linear(self.net.cfg.embed_dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +60,7 @@ def train_binary(real_crops, fake_crops, cfg: BaselineConfig, crop: CropConfig, 
     labels = np.r_[np.zeros(len(real_crops)), np.ones(len(fake_crops))]
     loader = DataLoader(_Binary(crops, labels, crop), batch_size=cfg.batch_size, shuffle=True, num_workers=2,
                         drop_last=len(labels) > cfg.batch_size)
-    model = BinaryNet(cfg.backbone).to(device)
+    model = BinaryNet(cfg.backbone, cfg.input_filter).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     pos_weight = torch.tensor(len(real_crops) / max(1, len(fake_crops)), device=device)  # balance the classes
     lossf = nn.BCEWithLogitsLoss(pos_weight=pos_weight)

@@ -40,6 +40,7 @@ class PretextConfig:
 
     backbone: str = "resnet50"
     embed_dim: int = 768
+    input_filter: str = "none"  # "none" (paper) or "highpass" (detector.model.HighPass)
     epochs: int = 20
     batch_size: int = 256  # global: split evenly over DDP ranks
     lr: float = 1e-5
@@ -74,6 +75,7 @@ class BaselineConfig:
     """Supervised real-vs-one-generator baseline (uses fakes for training: it is the comparison, not the method)."""
 
     backbone: str = "resnet50"
+    input_filter: str = "none"  # same choices as the pretext model's, for a like-for-like comparison
     epochs: int = 5
     batch_size: int = 64
     lr: float = 1e-4

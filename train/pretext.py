@@ -82,7 +82,7 @@ def train_step(model, opt, sched, x: torch.Tensor, manipulated: torch.Tensor, ta
 
 
 def make_model(cfg: PretextConfig) -> FaceNet:
-    return FaceNet(ModelConfig(backbone=cfg.backbone, embed_dim=cfg.embed_dim))
+    return FaceNet(ModelConfig(backbone=cfg.backbone, embed_dim=cfg.embed_dim, input_filter=cfg.input_filter))
 
 
 def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = False,
@@ -213,6 +213,17 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
         save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights))
     if world > 1:
         dist.barrier()
+    return weights
+
+
+def random_init_weights(cfg: PretextConfig, out_dir: Path) -> Path:
+    """Untrained weights, seeded: the control that shows what pretext training adds to the architecture alone."""
+    weights = out_dir / "model.safetensors"
+    if not weights.is_file():
+        torch.manual_seed(cfg.seed)
+        model = make_model(cfg)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, str(weights))
     return weights
 
 

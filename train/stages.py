@@ -10,6 +10,8 @@ Run layout (runs/<name>/):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +26,7 @@ from .cache import FaceSet, build_cache, split_mask
 from .config import RunConfig, save_json
 from .embed import cached_embeddings, weights_key
 from .metrics import detection_metrics, markdown_table, mean_metrics
-from .pretext import load_weights, train_pretext
+from .pretext import load_weights, random_init_weights, train_pretext
 
 
 @dataclass
@@ -80,7 +82,15 @@ def _detector(run: RunConfig, weights: Path, cfg=None) -> Detector:
 def embeddings(run: RunConfig, det: Detector, wkey: str, faces: dict[str, FaceSet], prefix: str,
                degrade: str = "none") -> dict[str, np.ndarray]:
     cache = run.run_dir / "embeddings"
-    return {k: cached_embeddings(det, fs.crops, cache, f"{wkey}-{prefix}-{k}", degrade) for k, fs in faces.items()}
+    # the weights hash alone does not name the model: the input filter has no weights, and the crop settings matter
+    tag = hashlib.sha1(json.dumps([det.model.cfg.to_dict(), det.crop_cfg.to_dict()], sort_keys=True).encode()).hexdigest()[:6]
+    return {k: cached_embeddings(det, fs.crops, cache, f"{wkey}{tag}-{prefix}-{k}-{_members(fs)}", degrade)
+            for k, fs in faces.items()}
+
+
+def _members(fs: FaceSet) -> str:
+    """Which faces a set holds, so that a split changed in the config never reuses another split's embeddings."""
+    return hashlib.sha1(np.ascontiguousarray(fs.file_idx, dtype=np.int64).tobytes()).hexdigest()[:8]
 
 
 def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path | None = None,
@@ -130,7 +140,8 @@ def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degr
         real, fake = _scores(run, det, wkey, sets, deg)
         all_real = np.concatenate(list(real.values()))
         per = {g: detection_metrics(all_real, s, thr) for g, s in fake.items()}
-        out[deg] = {"per_generator": per, "mean": mean_metrics(per),
+        by_source = {g: {k: detection_metrics(v, s, thr)["auc"] for k, v in real.items()} for g, s in fake.items()}
+        out[deg] = {"per_generator": per, "mean": mean_metrics(per), "auc_by_real_source": by_source,
                     "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
                     "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
     return out
@@ -207,6 +218,11 @@ def results_markdown(results: dict) -> str:
              f"False-alarm rate on {res['none']['n_heldout']} held-out photographic faces: "
              f"{res['none']['heldout_far_all']:.2f}% (target 5%); per source: "
              + ", ".join(f"{k} {v:.1f}%" for k, v in res["none"]["heldout_far"].items()), "",
+             "AUC of each generator against each held-out real source:", "",
+             "| generator | " + " | ".join(res["none"]["heldout_far"]) + " |",
+             "|---" * (1 + len(res["none"]["heldout_far"])) + "|",
+             *[f"| {g} | " + " | ".join(f"{a:.1f}" for a in by.values()) + " |"
+               for g, by in res["none"].get("auc_by_real_source", {}).items()], "",
              "## Robustness (threshold unchanged)", "", "| degradation | mean Acc | mean AP | mean AUC | held-out FAR |",
              "|---|---|---|---|---|"]
     for deg, r in res.items():
@@ -259,6 +275,13 @@ def stage_ablation(run: RunConfig, sets: Sets) -> dict:
                 weights = stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
             artifact = stage_gmm(run, sets, weights, base / "artifact", pretext_cfg=cfg)
         rows[label] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
+    # Controls: the same architecture untrained (seeded), with the configured input and with plain RGB input.
+    for filt in dict.fromkeys((run.pretext.input_filter, "none")):
+        cfg = replace(run.pretext, input_filter=filt)
+        base = run.run_dir / "ablation" / f"random_init_{filt}"
+        artifact = stage_gmm(run, sets, random_init_weights(cfg, base / "pretext"), base / "artifact", pretext_cfg=cfg)
+        rows[f"no pretext training (random init, input filter {filt})"] = evaluate_artifact(
+            run, sets, *load_for_eval(artifact))["none"]
     save_json({"epochs": epochs, "rows": rows}, run.run_dir / "ablation" / "results.json")
     (run.run_dir / "ablation" / "results.md").write_text(
         f"# Ablation: pretext tasks ({epochs} epochs each)\n\n" + markdown_table({k: v["per_generator"] for k, v in rows.items()}) + "\n\n"

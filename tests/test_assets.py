@@ -1,0 +1,57 @@
+"""The shipped default model (assets/default): complete, small, pickle-free, and consistent with its card."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from detector import Detector, FaceNet, ModelConfig
+from detector.model import HighPass
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+DEFAULT = ASSETS / "default"
+
+
+def test_default_model_files_and_size():
+    names = {p.name for p in DEFAULT.iterdir()}
+    assert {"config.json", "model.safetensors", "gmm.npz", "gmm.json", "reference.npz", "eval_summary.json"} <= names
+    total = sum(p.stat().st_size for p in ASSETS.rglob("*") if p.is_file())
+    assert total <= 50 * 2**20, f"assets/ is {total / 2**20:.1f} MB (limit 50)"
+    for npz in DEFAULT.glob("*.npz"):  # npz holding object arrays would need pickle to load
+        with np.load(npz, allow_pickle=False) as z:
+            assert all(z[k].dtype != object for k in z.files)
+        assert zipfile.is_zipfile(npz)
+
+
+def test_card_states_the_shipped_numbers():
+    summary = json.loads((DEFAULT / "eval_summary.json").read_text())
+    card = (ASSETS / "MODEL_CARD.md").read_text()
+    assert f"{summary['mean']['auc']:.2f}" in card and f"{summary['heldout_far']:.2f}%" in card
+    assert "python -m train all --config train/configs/default.toml" in card
+
+
+def test_default_model_loads_and_flags_by_its_own_threshold():
+    det = Detector.load(DEFAULT, device="cpu")
+    cfg = json.loads((DEFAULT / "config.json").read_text())
+    assert det.model.cfg == ModelConfig(**cfg["model"])
+    assert det.anomaly.gmm.n_components == cfg["training"]["gmm"]["n_components"]
+    ref = det.anomaly.reference_scores
+    assert abs(np.mean(ref < det.anomaly.threshold()) - det.anomaly.far) < 0.01
+
+
+def test_highpass_filter_is_fixed_and_weight_free():
+    a, b = FaceNet(ModelConfig("resnet18")), FaceNet(ModelConfig("resnet18", input_filter="highpass"))
+    assert a.state_dict().keys() == b.state_dict().keys()  # same weights file layout with either input
+    hp = HighPass()
+    flat = torch.full((1, 3, 32, 32), 0.7)
+    assert torch.allclose(hp(flat), torch.zeros_like(flat), atol=1e-6)  # no content, no residual
+    ramp = torch.linspace(-1, 1, 32).view(1, 1, 1, 32).expand(1, 3, 32, 32)
+    assert torch.allclose(hp(ramp)[..., 2:-2, 2:-2], torch.zeros(1, 3, 28, 28), atol=1e-5)  # linear shading too
+    noise = torch.randn(1, 3, 32, 32)
+    assert hp(noise).std() / (hp.gain * noise.std()) > 0.7  # fine structure passes (white noise: 0.89)
+    with pytest.raises(ValueError, match="input_filter"):
+        FaceNet(ModelConfig("resnet18", input_filter="sobel"))
