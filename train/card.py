@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from .config import RunConfig
-from .metrics import markdown_table
+from .metrics import markdown_table, source_auc_table
 
 SOURCES = {
     "ffhq128": "FFHQ thumbnails (128 px PNG, aligned faces)",
@@ -125,9 +125,7 @@ def write_card(run: RunConfig) -> Path:
               "(target 5%); per source: " + ", ".join(f"{k} {v:.1f}%" for k, v in r["heldout_far"].items()) + ".", "",
               "AUC of each generator against each held-out real source (below 50: that source's real faces look *less* "
               "photographic to the model than the generator's faces):", "",
-              "| generator | " + " | ".join(r["heldout_far"]) + " |", "|---" * (1 + len(r["heldout_far"])) + "|",
-              *[f"| {g} | " + " | ".join(f"{a:.1f}" for a in by.values()) + " |"
-                for g, by in r.get("auc_by_real_source", {}).items()], "",
+              *source_auc_table(r), "",
               "### Robustness (threshold unchanged; the degradation is applied to the face before the model's own "
               "JPEG q90)", "", "| degradation | mean Acc | mean AP | mean AUC | held-out FAR |", "|---|---|---|---|---|"]
         L += [f"| {k} | {v['mean']['acc']:.2f} | {v['mean']['ap']:.2f} | {v['mean']['auc']:.2f} | "

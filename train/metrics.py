@@ -33,3 +33,11 @@ def markdown_table(rows: dict[str, dict[str, dict]], keys=("acc", "ap", "auc")) 
     for label, per in rows.items():
         lines.append(f"| {label} | " + " | ".join(f"{per[g][k]:.2f}" if g in per else "-" for g in gens for k in keys) + " |")
     return "\n".join(lines)
+
+
+def source_auc_table(res: dict) -> list[str]:
+    """Markdown lines: AUC of each generator against each held-out real source (an evaluate_artifact entry)."""
+    sources = list(res["heldout_far"])
+    return ["| generator | " + " | ".join(sources) + " |", "|---" * (1 + len(sources)) + "|",
+            *[f"| {g} | " + " | ".join(f"{a:.1f}" for a in by.values()) + " |"
+              for g, by in res.get("auc_by_real_source", {}).items()]]

@@ -210,7 +210,7 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
         save_json({"seconds": round(spent + time.perf_counter() - t_start, 1), "steps": step, "world_size": world,
                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}, prev)
     if is_main:
-        save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(weights))
+        save_weights(model, weights)
     if world > 1:
         dist.barrier()
     return weights
@@ -223,8 +223,13 @@ def random_init_weights(cfg: PretextConfig, out_dir: Path) -> Path:
         torch.manual_seed(cfg.seed)
         model = make_model(cfg)
         out_dir.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().float().contiguous() for k, v in model.state_dict().items()}, str(weights))
+        save_weights(model, weights)
     return weights
+
+
+def save_weights(model: FaceNet, path: Path) -> None:
+    """fp32 safetensors of the model's state (what load_weights reads)."""
+    save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(path))
 
 
 def load_weights(path: Path, cfg: PretextConfig) -> FaceNet:

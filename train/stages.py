@@ -25,7 +25,7 @@ from detector.pipeline import Detector
 from .cache import FaceSet, build_cache, split_mask
 from .config import RunConfig, save_json
 from .embed import cached_embeddings, weights_key
-from .metrics import detection_metrics, markdown_table, mean_metrics
+from .metrics import detection_metrics, markdown_table, mean_metrics, source_auc_table
 from .pretext import load_weights, random_init_weights, train_pretext
 
 
@@ -219,10 +219,7 @@ def results_markdown(results: dict) -> str:
              f"{res['none']['heldout_far_all']:.2f}% (target 5%); per source: "
              + ", ".join(f"{k} {v:.1f}%" for k, v in res["none"]["heldout_far"].items()), "",
              "AUC of each generator against each held-out real source:", "",
-             "| generator | " + " | ".join(res["none"]["heldout_far"]) + " |",
-             "|---" * (1 + len(res["none"]["heldout_far"])) + "|",
-             *[f"| {g} | " + " | ".join(f"{a:.1f}" for a in by.values()) + " |"
-               for g, by in res["none"].get("auc_by_real_source", {}).items()], "",
+             *source_auc_table(res["none"]), "",
              "## Robustness (threshold unchanged)", "", "| degradation | mean Acc | mean AP | mean AUC | held-out FAR |",
              "|---|---|---|---|---|"]
     for deg, r in res.items():

@@ -1,5 +1,6 @@
 """Input handling for the default model, compared on untrained (seeded random-init) ResNet-18s, so the choice is
-made before any pretext training and costs minutes: filter (none / high-pass) x detail cap (none / 128 px). Same splits, GMM (K=8 full, reg 1e-4), calibration split and metrics as `python -m train`.
+made before any pretext training and costs minutes: filter (none / high-pass) x detail cap (none / 128 px).
+Same splits, GMM (K=8 full, reg 1e-4), calibration split and metrics as `python -m train`.
 
 The cap is simulated on the uncapped cached crops (224 crop -> N px -> 224, bicubic), which differs from
 CropConfig.face_px (cropped from the source image) only for faces whose source is below N px.
