@@ -1,7 +1,7 @@
 """The model artifact folder: everything a Detector needs, written by `train`, read here. No pickle.
 
     config.json        format version, ModelConfig, CropConfig, landmark backend, provenance
-    model.safetensors  FaceNet weights (fp16 or fp32)
+    model.safetensors  FaceNet weights (fp16 or fp32; with fp16 the GMM stores its Cholesky factors in fp16 too)
     gmm.npz, gmm.json  the anomaly model (see anomaly.py)
     reference.npz      optional: a sample of embeddings for plots (`real`, and `fake` with `fake_labels`)
 """
@@ -40,7 +40,7 @@ def save_artifact(folder: str | Path, model: FaceNet, anomaly: AnomalyModel, cro
     state = {k: v.detach().to("cpu", dtype if v.is_floating_point() else v.dtype).contiguous()
              for k, v in model.state_dict().items()}
     save_file(state, str(folder / "model.safetensors"))
-    anomaly.save(folder)
+    anomaly.save(folder, fp16=fp16)
     if reference is not None:
         np.savez_compressed(folder / "reference.npz", **reference)
     config = {"format": FORMAT_VERSION, "model": model.cfg.to_dict(), "crop": crop.to_dict(),

@@ -61,7 +61,9 @@ stages = ["cache", "pretext", "gmm", "evaluate", "ksweep", "baseline", "ablation
 real = ["{tiny_data / 'real'}"]
 exif = ["{tiny_data / 'exif'}"]
 cache_dir = "{tmp / 'cache'}"
-split = {{ pretext = 0.5, gmm = 0.25, heldout = 0.25 }}
+split = {{ pretext = 0.5, calib = 0.25, heldout = 0.25 }}
+gmm_from = ["pretext"]
+calibrate_on = ["calib"]
 workers = 1
 [data.fake]
 warped = "{tiny_data / 'fake'}"
@@ -76,6 +78,7 @@ log_every = 1
 [gmm]
 n_components = 2
 covariance_type = "diag"
+calib_folds = 2
 [eval]
 robustness_jpeg = [50]
 robustness_downscale = [0.5]
@@ -112,6 +115,8 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     assert counts["faces"]["exif"] == 16 and counts["faces"]["warped"] == 10
     config = json.loads((run / "artifact" / "config.json").read_text())
     assert config["crop"]["jpeg_quality"] == 90 and config["model"]["backbone"] == "resnet18"
+    training = config["training"]  # calib faces cross-fitted: out-of-fold threshold, then part of the final fit
+    assert training["calibration_folds"] == 2 and training["calibration_faces"] == training["gmm_fit_faces"]["calib/real"]
     ks = json.loads((run / "ksweep" / "results.json").read_text())
     assert set(ks) == {"K=1", "K=2"}
     ab = json.loads((run / "ablation" / "results.json").read_text())

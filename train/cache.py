@@ -161,3 +161,11 @@ def split_mask(fs: FaceSet, fractions: dict[str, float], seed: int = 0) -> dict[
     file_split = np.searchsorted(cuts, u, side="right").clip(max=len(names) - 1)
     face_split = file_split[fs.file_idx] if len(fs) else np.zeros(0, int)
     return {n: face_split == i for i, n in enumerate(names)}
+
+
+def file_folds(fs: FaceSet, k: int, seed: int = 0) -> np.ndarray:
+    """A fold id in [0, k) per face, by a hash of its file (salted apart from the split's), for cross-fitting."""
+    if k < 2:
+        return np.zeros(len(fs), dtype=np.int64)
+    per_file = np.array([int(file_unit(f, f"fold:{seed}") * k) for f in fs.files], dtype=np.int64)
+    return per_file[fs.file_idx] if len(fs) else np.zeros(0, np.int64)

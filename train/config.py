@@ -25,7 +25,8 @@ class DataConfig:
     gmm_from: tuple[str, ...] = ("gmm",)  # which real splits the GMM is fitted on
     # Splits whose scores set the threshold and percentiles. Empty = the GMM's own fit scores (the paper, with
     # 25k faces). With a few thousand faces a 768-d full-covariance mixture scores its own fit set optimistically,
-    # so a disjoint calibration split gives an honest 5% false-alarm rate.
+    # so a disjoint calibration split gives an honest 5% false-alarm rate (GMMConfig.calib_folds >= 2 cross-fits
+    # it: the calibration faces then also join the fit, each scored by a mixture fitted without its fold).
     calibrate_on: tuple[str, ...] = ()
     split_seed: int = 0
     backend: str = "dlib"

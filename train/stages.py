@@ -22,7 +22,7 @@ from detector.anomaly import AnomalyModel, GMMConfig
 from detector.artifact import save_artifact
 from detector.pipeline import Detector
 
-from .cache import FaceSet, build_cache, split_mask
+from .cache import FaceSet, build_cache, file_folds, split_mask
 from .config import RunConfig, save_json
 from .embed import cached_embeddings, weights_key
 from .metrics import detection_metrics, markdown_table, mean_metrics, source_auc_table
@@ -93,27 +93,44 @@ def _members(fs: FaceSet) -> str:
     return hashlib.sha1(np.ascontiguousarray(fs.file_idx, dtype=np.int64).tobytes()).hexdigest()[:8]
 
 
+def gmm_faces(run: RunConfig, det: Detector, wkey: str, sets: Sets, folds: int) -> tuple[dict, dict, list]:
+    """Embeddings the mixture is fitted on and those that set its threshold ({split/source: array}), and a fold id
+    array per calibration source (by file) for cross-fitting."""
+    fit, calib, fold_ids = {}, {}, []
+    for split in run.data.gmm_from:
+        fit.update({f"{split}/{k}": v for k, v in embeddings(run, det, wkey, sets.split(split), split).items()})
+    for split in run.data.calibrate_on:
+        faces = sets.split(split)
+        calib.update({f"{split}/{k}": v for k, v in embeddings(run, det, wkey, faces, split).items()})
+        fold_ids += [file_folds(fs, folds, run.data.split_seed) for fs in faces.values()]
+    return fit, calib, fold_ids
+
+
 def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path | None = None,
               gmm_cfg: GMMConfig | None = None, pretext_cfg=None) -> Path:
     """Embed the GMM-fit reals, fit the mixture, set the threshold, write the artifact folder."""
     weights = weights or run.run_dir / "pretext" / "model.safetensors"
     out = out or run.run_dir / "artifact"
     gmm_cfg = gmm_cfg or run.gmm
+    if set(run.data.gmm_from) & set(run.data.calibrate_on):
+        raise ValueError("a split cannot both fit the GMM and set its threshold: the threshold would be optimistic")
     det = _detector(run, weights, pretext_cfg)
     wkey = weights_key(weights)
-    fit = {}
-    for split in run.data.gmm_from:
-        fit.update({f"{split}/{k}": v for k, v in embeddings(run, det, wkey, sets.split(split), split).items()})
+    fit, calib, folds = gmm_faces(run, det, wkey, sets, gmm_cfg.calib_folds)
     z = np.concatenate(list(fit.values()))
-    calib = [e for s in run.data.calibrate_on for e in embeddings(run, det, wkey, sets.split(s), s).values()]
+    crossfit = bool(calib) and gmm_cfg.calib_folds >= 2
     t = time.perf_counter()
-    anomaly = AnomalyModel.fit(z, gmm_cfg, calibration=np.concatenate(calib) if calib else None)
+    anomaly = AnomalyModel.fit(z, gmm_cfg, calibration=np.concatenate(list(calib.values())) if calib else None,
+                               calibration_folds=np.concatenate(folds) if crossfit else None)
     fit_s = time.perf_counter() - t
     rng = np.random.default_rng(0)
     ref = z[rng.permutation(len(z))[: run.eval.reference_points]].astype(np.float16)
-    extra = {"training": {"run": run.name, "weights_sha1": wkey, "gmm_fit_faces": {k: len(v) for k, v in fit.items()},
+    fitted = {**fit, **calib} if crossfit else fit  # cross-fitted calibration faces join the final fit
+    extra = {"training": {"run": run.name, "weights_sha1": wkey,
+                          "gmm_fit_faces": {k: len(v) for k, v in fitted.items()},
                           "threshold_from": list(run.data.calibrate_on) or "gmm fit scores",
-                          "calibration_faces": int(sum(len(c) for c in calib)),
+                          "calibration_faces": int(sum(len(v) for v in calib.values())),
+                          "calibration_folds": gmm_cfg.calib_folds if crossfit else 0,
                           "gmm_fit_seconds": round(fit_s, 2), "pretext": (pretext_cfg or run.pretext).__dict__,
                           "gmm": gmm_cfg.to_dict()}}
     save_artifact(out, det.model, anomaly, run.crop, run.data.backend, extra=extra, fp16=True,
@@ -235,7 +252,9 @@ def stage_ksweep(run: RunConfig, sets: Sets, weights: Path | None = None) -> dic
     weights = weights or run.run_dir / "pretext" / "model.safetensors"
     det = _detector(run, weights)
     wkey = weights_key(weights)
-    fit = np.concatenate([z for s in run.data.gmm_from for z in embeddings(run, det, wkey, sets.split(s), s).values()])
+    fit, calib, _ = gmm_faces(run, det, wkey, sets, run.gmm.calib_folds)
+    # the faces the shipped mixture is fitted on (cross-fitted calibration faces included), so K=8 is the shipped row
+    fit = np.concatenate([*fit.values(), *(calib.values() if calib and run.gmm.calib_folds >= 2 else [])])
     held = np.concatenate(list(embeddings(run, det, wkey, sets.split("heldout"), "heldout").values()))
     fake = embeddings(run, det, wkey, sets.fake, "fake")
     rows = {}
