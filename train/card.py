@@ -81,12 +81,11 @@ def write_card(run: RunConfig) -> Path:
     L.append("|---" * (len(names) + 1) + "|")
     for k, v in counts.get("split", {}).items():
         L.append(f"| {k} | " + " | ".join(str(v.get(n, 0)) for n in names) + " |")
-    cal = ", ".join(run.data.calibrate_on)
-    crossfit = bool(cal) and run.gmm.calib_folds >= 2
+    cal, folds = ", ".join(run.data.calibrate_on), tr.get("calibration_folds")
     L += ["", f"Pretext training: the `pretext` split (+ all EXIF photos); GMM fit: {', '.join(run.data.gmm_from)}"
-          + (f" + {cal}" if crossfit else "") + "; threshold calibration: "
-          + (f"{cal}, cross-fitted in {run.gmm.calib_folds} folds by file (each face scored by a mixture fitted "
-             "without its fold)" if crossfit else cal or "the GMM fit scores") + "; evaluation: `heldout` "
+          + (f" + {cal}" if folds else "") + "; threshold calibration: "
+          + (f"{cal}, cross-fitted in {folds} folds by file (each face scored by a mixture fitted "
+             "without its fold)" if folds else cal or "the GMM fit scores") + "; evaluation: `heldout` "
           f"reals vs every AI-generated face ({', '.join(run.data.fake) or 'none'}: validation only).", "",
           "**Licences and biases.** None of these sets ships a data licence except WebMorph (CC-BY-4.0); the "
           "underlying sets carry research-only terms, so this model is for research and demonstration. The faces are "
@@ -115,8 +114,8 @@ def write_card(run: RunConfig) -> Path:
           f"- GMM: K={run.gmm.n_components}, {run.gmm.covariance_type} covariance, reg_covar {run.gmm.reg_covar:g}; "
           f"fitted on {sum((tr.get('gmm_fit_faces') or {'': 0}).values())} faces; threshold (the {run.gmm.far:.0%} "
           f"quantile) from {tr.get('calibration_faces', 0)} "
-          + (f"out-of-fold calibration scores ({tr['calibration_folds']} folds; the final fit plus the fold fits took "
-             if tr.get("calibration_folds") else "calibration faces (fit took ")
+          + (f"out-of-fold calibration scores ({folds} folds; the final fit plus the fold fits took "
+             if folds else "calibration faces (fit took ")
           + f"{tr.get('gmm_fit_seconds', '?')} s).",
           *(["- Backbone: ResNet-18, because ResNet-50 trains at 3 img/s on a 2-core CPU (about 22 min an epoch) "
              "against ResNet-18's 10-12 img/s; the paper's ResNet-50 could not be trained and compared in the CPU time available."]

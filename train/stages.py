@@ -93,9 +93,10 @@ def _members(fs: FaceSet) -> str:
     return hashlib.sha1(np.ascontiguousarray(fs.file_idx, dtype=np.int64).tobytes()).hexdigest()[:8]
 
 
-def gmm_faces(run: RunConfig, det: Detector, wkey: str, sets: Sets, folds: int) -> tuple[dict, dict, list]:
-    """Embeddings the mixture is fitted on and those that set its threshold ({split/source: array}), and a fold id
-    array per calibration source (by file) for cross-fitting."""
+def gmm_faces(run: RunConfig, det: Detector, wkey: str, sets: Sets,
+              folds: int) -> tuple[dict, dict, np.ndarray | None]:
+    """Embeddings the mixture is fitted on and those that set its threshold ({split/source: array}), and the
+    calibration faces' fold ids (by file) when they are cross-fitted (folds >= 2), else None."""
     fit, calib, fold_ids = {}, {}, []
     for split in run.data.gmm_from:
         fit.update({f"{split}/{k}": v for k, v in embeddings(run, det, wkey, sets.split(split), split).items()})
@@ -103,7 +104,7 @@ def gmm_faces(run: RunConfig, det: Detector, wkey: str, sets: Sets, folds: int) 
         faces = sets.split(split)
         calib.update({f"{split}/{k}": v for k, v in embeddings(run, det, wkey, faces, split).items()})
         fold_ids += [file_folds(fs, folds, run.data.split_seed) for fs in faces.values()]
-    return fit, calib, fold_ids
+    return fit, calib, np.concatenate(fold_ids) if calib and folds >= 2 else None
 
 
 def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path | None = None,
@@ -118,10 +119,10 @@ def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path
     wkey = weights_key(weights)
     fit, calib, folds = gmm_faces(run, det, wkey, sets, gmm_cfg.calib_folds)
     z = np.concatenate(list(fit.values()))
-    crossfit = bool(calib) and gmm_cfg.calib_folds >= 2
+    crossfit = folds is not None
     t = time.perf_counter()
     anomaly = AnomalyModel.fit(z, gmm_cfg, calibration=np.concatenate(list(calib.values())) if calib else None,
-                               calibration_folds=np.concatenate(folds) if crossfit else None)
+                               calibration_folds=folds)
     fit_s = time.perf_counter() - t
     rng = np.random.default_rng(0)
     ref = z[rng.permutation(len(z))[: run.eval.reference_points]].astype(np.float16)
@@ -252,9 +253,9 @@ def stage_ksweep(run: RunConfig, sets: Sets, weights: Path | None = None) -> dic
     weights = weights or run.run_dir / "pretext" / "model.safetensors"
     det = _detector(run, weights)
     wkey = weights_key(weights)
-    fit, calib, _ = gmm_faces(run, det, wkey, sets, run.gmm.calib_folds)
+    fit, calib, folds = gmm_faces(run, det, wkey, sets, run.gmm.calib_folds)
     # the faces the shipped mixture is fitted on (cross-fitted calibration faces included), so K=8 is the shipped row
-    fit = np.concatenate([*fit.values(), *(calib.values() if calib and run.gmm.calib_folds >= 2 else [])])
+    fit = np.concatenate([*fit.values(), *(calib.values() if folds is not None else [])])
     held = np.concatenate(list(embeddings(run, det, wkey, sets.split("heldout"), "heldout").values()))
     fake = embeddings(run, det, wkey, sets.fake, "fake")
     rows = {}
