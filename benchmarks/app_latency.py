@@ -2,7 +2,7 @@
 latency of /score and /detect (with explanation maps) through gradio_client vs Detector.score alone.
 Targets: cold start <= 15 s; /score per face <= 1.5x Detector.score.
 
-    python benchmarks/app_latency.py [--model DIR] [--repeats 10]
+    python -m benchmarks.app_latency [--model DIR] [--repeats 10]
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def main() -> None:

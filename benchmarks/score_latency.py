@@ -1,7 +1,7 @@
 """Per-face CPU latency of Detector.score (decode + detect + landmarks + crop + embed + GMM) vs the bare
 backbone forward on the same crop, measured in one run. Target: ratio <= 1.25.
 
-    python benchmarks/score_latency.py [--model DIR] [--repeats 20] [--threads N]
+    python -m benchmarks.score_latency [--model DIR] [--repeats 20] [--threads N]
 
 Without --model it uses the shipped default, or (if none) a random-init ResNet-50 artifact built on the fly
 (latency does not depend on the weights' values).
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,9 +19,8 @@ import torch
 from PIL import Image
 from skimage import data
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detector import Detector, ModelNotFoundError, to_tensor  # noqa: E402
+from detector import Detector, ModelNotFoundError, to_tensor
 
 
 def _interleaved_ms(fns, repeats: int) -> list[float]:

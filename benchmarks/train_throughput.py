@@ -2,7 +2,7 @@
 DataLoader workers -> device) vs the same steps on synthetic tensors already on the device, in one run.
 Target on a GPU: ratio >= 0.7 (the input pipeline keeps the GPU fed).
 
-    python benchmarks/train_throughput.py [--backbone resnet18] [--batch 32] [--steps 8] [--workers 2]
+    python -m benchmarks.train_throughput [--backbone resnet18] [--batch 32] [--steps 8] [--workers 2]
 
 The crops are made from skimage's astronaut (jittered), so it runs anywhere without data.
 """
@@ -10,7 +10,6 @@ The crops are made from skimage's astronaut (jittered), so it runs anywhere with
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -18,14 +17,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detector.crop import crop_face  # noqa: E402
-from detector.faces import get_face_finder  # noqa: E402
-from train.cache import FaceSet  # noqa: E402
-from train.config import PretextConfig, RunConfig  # noqa: E402
-from train.data import PretextDataset, ResumableSampler  # noqa: E402
-from train.pretext import make_model, train_step  # noqa: E402
+from detector.crop import crop_face
+from detector.faces import get_face_finder
+from train.cache import FaceSet
+from train.config import PretextConfig, RunConfig
+from train.data import PretextDataset, ResumableSampler
+from train.pretext import make_model, train_step
 
 
 def synthetic_faceset(n: int, seed: int = 0) -> FaceSet:

@@ -7,7 +7,7 @@
 
 from .anomaly import AnomalyModel, GMMConfig
 from .artifact import load_artifact, save_artifact
-from .crop import CropConfig, crop_face, to_tensor
+from .crop import CropConfig, crop_face, network_input, to_tensor
 from .errors import (BackendUnavailableError, DetectorError, ImageReadError, ImageTooLargeError,
                      ModelNotFoundError, NoFaceError)
 from .faces import Face, get_face_finder
@@ -17,7 +17,7 @@ from .model import FaceNet, ModelConfig
 from .pipeline import Detector, FaceScore
 
 __all__ = [
-    "AnomalyModel", "GMMConfig", "load_artifact", "save_artifact", "CropConfig", "crop_face", "to_tensor",
+    "AnomalyModel", "GMMConfig", "load_artifact", "save_artifact", "CropConfig", "crop_face", "network_input", "to_tensor",
     "BackendUnavailableError", "DetectorError", "ImageReadError", "ImageTooLargeError", "ModelNotFoundError",
     "NoFaceError", "Face", "get_face_finder", "load_image", "MANIPULATIONS", "ManipulationConfig", "manipulate",
     "FaceNet", "ModelConfig", "Detector", "FaceScore",

@@ -3,17 +3,25 @@
 Score = log p(z) under the mixture. Threshold = the `far` quantile (default 5%) of the reference scores, i.e.
 the scores of the photographic faces the threshold is set on: the GMM's own fit set (the paper), a disjoint
 calibration set, or a cross-fitted one (each calibration face scored by a mixture fitted without it).
+Optionally (`pca_dim`) the mixture lives in a whitened PCA subspace of the embedding: a 768-d full-covariance
+mixture on a few thousand faces is rank-deficient (most covariance eigenvalues sit at reg_covar), so its
+likelihood mostly measures distance from the fit faces' span. The projection is fitted with the mixture, on the
+same faces, and is part of the saved model.
 Saved as npz (arrays) + JSON (settings) and rebuilt into a scikit-learn GaussianMixture on load: no pickle.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.decomposition import PCA
 from sklearn.mixture import GaussianMixture
+
+log = logging.getLogger(__name__)
 
 # What scoring needs. covariances_ is not stored (it is the inverse of the precisions, rebuilt on load): with
 # K=8 full 768x768 components each such array is 38 MB in float64.
@@ -38,6 +46,8 @@ class GMMConfig:
     # 0: calibration faces only set the threshold. k >= 2: they are cross-fitted in k folds (see AnomalyModel.fit),
     # so every face trains the mixture and every calibration score is still out-of-sample.
     calib_folds: int = 0
+    # None: the mixture on the raw embedding (the paper). d: on the first d whitened principal components.
+    pca_dim: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,8 +57,10 @@ class AnomalyModel:
     """GaussianMixture + the reference log-likelihoods that define thresholds and percentiles."""
 
     def __init__(self, gmm: GaussianMixture, reference_scores: np.ndarray, far: float = 0.05,
-                 config: GMMConfig | None = None) -> None:
+                 config: GMMConfig | None = None, projection: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         self.gmm = gmm
+        # (mean (D,), matrix (D, d)): z -> (z - mean) @ matrix before the mixture; None = identity
+        self.projection = projection
         self.reference_scores = np.sort(np.asarray(reference_scores, dtype=np.float64))
         self.far = far
         self.config = config or GMMConfig(n_components=gmm.n_components, covariance_type=gmm.covariance_type)
@@ -66,8 +78,9 @@ class AnomalyModel:
         """
         x = np.asarray(embeddings, dtype=cfg.dtype)
         if calibration is None or calibration_folds is None:
-            gmm = _fit_gmm(x, cfg)
-            return cls(gmm, _score(gmm, x if calibration is None else calibration), cfg.far, cfg)
+            m = cls._fitted(x, cfg)
+            m.reference_scores = np.sort(m.score(x if calibration is None else calibration))
+            return m
         cal = np.asarray(calibration, dtype=cfg.dtype)
         folds = np.asarray(calibration_folds)
         if folds.shape != (len(cal),) or len(np.unique(folds)) < 2:
@@ -75,12 +88,36 @@ class AnomalyModel:
         ref = np.empty(len(cal))
         for f in np.unique(folds):
             out = folds == f
-            ref[out] = _score(_fit_gmm(np.concatenate([x, cal[~out]]), cfg), cal[out])
-        return cls(_fit_gmm(np.concatenate([x, cal]), cfg), ref, cfg.far, cfg)
+            ref[out] = cls._fitted(np.concatenate([x, cal[~out]]), cfg).score(cal[out])
+        m = cls._fitted(np.concatenate([x, cal]), cfg)
+        m.reference_scores = np.sort(ref)
+        return m
+
+    @classmethod
+    def _fitted(cls, x: np.ndarray, cfg: GMMConfig) -> "AnomalyModel":
+        """Projection (if any) and mixture fitted on x; reference scores not set yet."""
+        projection = None
+        if cfg.pca_dim:
+            dim = min(cfg.pca_dim, x.shape[0] - 1, x.shape[1])
+            if dim < cfg.pca_dim:  # a tiny fit set; the projection's shape records what was used
+                log.warning("pca_dim %d reduced to %d: only %d faces x %d features", cfg.pca_dim, dim, *x.shape)
+            pca = PCA(n_components=dim, whiten=True, random_state=cfg.seed).fit(x)
+            matrix = pca.components_.T / np.sqrt(pca.explained_variance_)[None, :]
+            projection = (pca.mean_.astype(x.dtype), matrix.astype(x.dtype))
+            x = (x - projection[0]) @ projection[1]
+        return cls(_fit_gmm(x, cfg), np.zeros(1), cfg.far, cfg, projection)
+
+    def project(self, embeddings: np.ndarray) -> np.ndarray:
+        """Embeddings -> the space the mixture lives in (the identity without PCA)."""
+        z = np.asarray(embeddings, dtype=self.gmm.means_.dtype)
+        if self.projection is None:
+            return z
+        mean, matrix = self.projection
+        return (z - mean.astype(z.dtype)) @ matrix.astype(z.dtype)
 
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         """log p(z) for each row (float64 out; computed in the dtype the mixture was fitted in)."""
-        return _score(self.gmm, embeddings)
+        return _score(self.gmm, self.project(embeddings))
 
     def threshold(self, far: float | None = None) -> float:
         """Score below which a face is flagged: the `far` quantile of the reference scores."""
@@ -105,8 +142,11 @@ class AnomalyModel:
         if fp16 and np.abs(pc).max() < np.finfo(np.float16).max / 2:
             arrays["precisions_cholesky_"] = pc.astype(np.float16)
         # compressed: the upper triangles of the Cholesky factors are zeros (halves the file)
+        if self.projection is not None:
+            arrays["proj_mean"], arrays["proj_matrix"] = self.projection
         np.savez_compressed(folder / "gmm.npz", reference_scores=self.reference_scores, **arrays)
         meta = {"config": self.config.to_dict(), "far": self.far, "n_features": int(self.gmm.means_.shape[1]),
+                "fit_dtype": str(self.gmm.means_.dtype),
                 "converged": bool(self.gmm.converged_), "n_iter": int(self.gmm.n_iter_),
                 "lower_bound": float(self.gmm.lower_bound_)}
         (folder / "gmm.json").write_text(json.dumps(meta, indent=2))
@@ -119,6 +159,7 @@ class AnomalyModel:
         with np.load(folder / "gmm.npz", allow_pickle=False) as z:
             arrays = {k: z[k].astype(np.float64) if z[k].dtype == np.float16 else z[k] for k in _ARRAYS}
             ref = z["reference_scores"]
+            projection = (z["proj_mean"], z["proj_matrix"]) if "proj_matrix" in z.files else None
         gmm = GaussianMixture(n_components=cfg.n_components, covariance_type=cfg.covariance_type,
                               reg_covar=cfg.reg_covar)
         for k, v in arrays.items():
@@ -127,7 +168,7 @@ class AnomalyModel:
         gmm.covariances_ = _covariances(gmm.precisions_, cfg.covariance_type)
         gmm.converged_, gmm.n_iter_, gmm.lower_bound_ = meta["converged"], meta["n_iter"], meta["lower_bound"]
         gmm.n_features_in_ = meta["n_features"]
-        return cls(gmm, ref, meta["far"], cfg)
+        return cls(gmm, ref, meta["far"], cfg, projection)
 
 
 def _fit_gmm(x: np.ndarray, cfg: GMMConfig) -> GaussianMixture:
@@ -142,6 +183,7 @@ def _fit_gmm(x: np.ndarray, cfg: GMMConfig) -> GaussianMixture:
     except ValueError:  # a covariance not positive definite in float32
         if x.dtype == np.float64:
             raise
+        log.warning("GMM fit failed in %s (a covariance is not positive definite); refitting in float64", x.dtype)
         gmm.fit(x.astype(np.float64))
     return gmm
 

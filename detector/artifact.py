@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -26,9 +27,19 @@ REQUIRED = ("config.json", "model.safetensors", "gmm.npz", "gmm.json")
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "assets" / "default"
 
 
+def _shipped_dir() -> Path:
+    """assets/default in a checkout; in an installed wheel, the same files installed as the `aigface_assets` package."""
+    if DEFAULT_DIR.is_dir():
+        return DEFAULT_DIR
+    spec = importlib.util.find_spec("aigface_assets")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]) / "default"
+    return DEFAULT_DIR
+
+
 def default_model_dir() -> Path:
     """$DETECTOR_MODEL if set, else the default model shipped in assets/default."""
-    return Path(os.environ.get("DETECTOR_MODEL", DEFAULT_DIR))
+    return Path(os.environ.get("DETECTOR_MODEL") or _shipped_dir())
 
 
 def save_artifact(folder: str | Path, model: FaceNet, anomaly: AnomalyModel, crop: CropConfig,

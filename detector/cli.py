@@ -14,7 +14,8 @@ from .errors import DetectorError, ImageReadError, ModelNotFoundError
 from .pipeline import Detector
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
-COLUMNS = ["file", "face", "box", "landmarks", "log_likelihood", "threshold", "percentile", "verdict", "error"]
+COLUMNS = ["file", "face", "box", "landmarks", "log_likelihood", "threshold", "percentile", "verdict", "certainty",
+           "caution", "error"]
 
 
 def collect(paths: list[str]) -> list[Path]:
@@ -68,7 +69,8 @@ def _print(rows: list[dict], fmt: str) -> None:
         else:
             print(f"{r['file']} face {r['face']}: box={r['box']} landmarks={r['landmarks']} "
                   f"log_likelihood={r['log_likelihood']:.2f} threshold={r['threshold']:.2f} "
-                  f"percentile={r['percentile']:.1f} -> {r['verdict']}")
+                  f"percentile={r['percentile']:.1f} -> {r['verdict']} ({r['certainty']})"
+                  + (f"; caution: {r['caution']}" if r.get("caution") else ""))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,10 +35,9 @@ class CropConfig:
     size: int = 224
     scale: float = 1.3
     pad_mode: str = "edge"
-    box_from: str = "landmarks"
     resample: str = "bicubic"
     face_px: int | None = None
-    jpeg_quality: int | None = 90
+    jpeg_quality: int | None = 90  # None or 0: no re-encode (the authors' own preprocessing)
     mean: tuple[float, float, float] = CLIP_MEAN
     std: tuple[float, float, float] = CLIP_STD
 
@@ -47,7 +46,7 @@ class CropConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "CropConfig":
-        d = dict(d)
+        d = {k: v for k, v in d.items() if k != "box_from"}  # always "landmarks"; written by format-1 artifacts
         d["mean"], d["std"] = tuple(d["mean"]), tuple(d["std"])
         return cls(**d)
 
@@ -93,9 +92,17 @@ def finish(crop: np.ndarray, cfg: CropConfig = CropConfig()) -> np.ndarray:
 
 
 def to_tensor(crops: list[np.ndarray] | np.ndarray, cfg: CropConfig = CropConfig()) -> torch.Tensor:
-    """uint8 (N, H, W, 3) crops -> float (N, 3, H, W) normalised with the configured mean/std."""
-    a = torch.from_numpy(np.ascontiguousarray(np.stack(list(crops)) if isinstance(crops, list) else crops))
+    """uint8 (N, H, W, 3) crops -> float (N, 3, H, W) normalised with the configured mean/std (no JPEG finish:
+    use `network_input` for what the network sees)."""
+    a = torch.from_numpy(np.ascontiguousarray(np.stack(list(crops))))
     x = a.permute(0, 3, 1, 2).float().div_(255.0)
     mean = torch.tensor(cfg.mean).view(1, 3, 1, 1)
     std = torch.tensor(cfg.std).view(1, 3, 1, 1)
     return (x - mean) / std
+
+
+def network_input(crops: list[np.ndarray] | np.ndarray, cfg: CropConfig = CropConfig()) -> torch.Tensor:
+    """Raw crops (uint8, as `crop_face` makes them, possibly manipulated or processed) -> the network's input tensor:
+    `finish` (the JPEG re-encode) then normalisation. The one path from crop to network, at training (pretext and
+    baseline), GMM fitting, evaluation, inference and explanation alike."""
+    return to_tensor([finish(np.asarray(c), cfg) for c in crops], cfg)

@@ -14,7 +14,7 @@ import torch
 from scipy.ndimage import gaussian_filter
 
 from .anomaly import AnomalyModel
-from .crop import finish, to_tensor
+from .crop import network_input
 from .pipeline import Detector
 
 CAVEAT = ("Warm areas lower this face's likelihood under the photographic-face model the most (gradient x input): "
@@ -22,10 +22,14 @@ CAVEAT = ("Warm areas lower this face's likelihood under the photographic-face m
 
 
 def torch_log_likelihood(z: torch.Tensor, anomaly: AnomalyModel) -> torch.Tensor:
-    """log p(z) of a full/diag/spherical/tied GaussianMixture, matching sklearn's score_samples, in torch."""
+    """log p(z) of the anomaly model (projection, then a full/diag/spherical/tied GaussianMixture), matching
+    AnomalyModel.score, in torch."""
     g = anomaly.gmm
     dev, dt = z.device, torch.float64
     z = z.to(dt)
+    if anomaly.projection is not None:
+        mean, matrix = (torch.as_tensor(a, device=dev, dtype=dt) for a in anomaly.projection)
+        z = (z - mean) @ matrix
     means = torch.as_tensor(g.means_, device=dev, dtype=dt)
     chol = torch.as_tensor(g.precisions_cholesky_, device=dev, dtype=dt)
     d = z.shape[1]
@@ -47,7 +51,7 @@ def torch_log_likelihood(z: torch.Tensor, anomaly: AnomalyModel) -> torch.Tensor
 
 def explanation_map(det: Detector, crop: np.ndarray, sigma: float = 4.0) -> np.ndarray:
     """(H, W) float32 map in [0, 1] for one raw crop (as `crop_face` makes it)."""
-    x = to_tensor([finish(crop, det.crop_cfg)], det.crop_cfg).to(det.device).requires_grad_(True)
+    x = network_input([crop], det.crop_cfg).to(det.device).requires_grad_(True)
     with torch.enable_grad():
         ll = torch_log_likelihood(det.model.embed(x), det.anomaly)
         (grad,) = torch.autograd.grad(ll.sum(), x)

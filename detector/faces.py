@@ -34,6 +34,10 @@ class FaceFinder(Protocol):
 
     def __call__(self, rgb: np.ndarray) -> list[Face]: ...
 
+    def settings(self) -> dict:
+        """Everything that changes which faces are found and where (part of the training cache's key)."""
+        ...
+
 
 def _detection_scale(h: int, w: int, min_side: int = 512, max_side: int = 1280) -> float:
     """Scale at which to run the detector: HOG misses faces under ~80 px, and is slow on huge photos."""
@@ -77,6 +81,10 @@ class DlibFaceFinder:
         self._min_score = min_score
         self._sides = (min_side, max_side)
 
+    def settings(self) -> dict:
+        return {"backend": self.name, "upsample": self._upsample, "min_score": self._min_score,
+                "sides": list(self._sides)}
+
     def __call__(self, rgb: np.ndarray) -> list[Face]:
         h, w = rgb.shape[:2]
         s = _detection_scale(h, w, *self._sides)
@@ -113,6 +121,9 @@ class FanFaceFinder:
                 f"fan backend could not load its weights ({type(e).__name__}: {e}); they are downloaded on "
                 "first use, so run it once with network access or use the default 'dlib' backend"
             ) from e
+
+    def settings(self) -> dict:
+        return {"backend": self.name}
 
     def __call__(self, rgb: np.ndarray) -> list[Face]:
         result = self._fa.get_landmarks_from_image(rgb, return_bboxes=True)

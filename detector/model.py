@@ -10,7 +10,6 @@ from torch import nn
 from torchvision import models
 
 HEAD_NAMES = ("aperture", "exposure", "focal_length", "iso", "manipulated")
-EXIF_TAGS = HEAD_NAMES[:4]
 
 _BACKBONES = {"resnet18": models.resnet18, "resnet34": models.resnet34, "resnet50": models.resnet50}
 
@@ -21,7 +20,7 @@ class ModelConfig:
 
     backbone: str = "resnet50"  # paper: ResNet-50
     embed_dim: int = 768  # paper: N = 768
-    input_filter: str = "none"  # "none" (paper) or "highpass": see HighPass
+    input_filter: str = "none"  # "none" (paper), "highpass" (see HighPass) or "rgb+highpass" (see RGBHighPass)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,7 +48,35 @@ class HighPass(nn.Module):
         return (x - blur) * self.gain
 
 
-_FILTERS = {"none": nn.Identity, "highpass": HighPass}
+class NormalisedHighPass(nn.Module):
+    """HighPass divided by the residual's own RMS over the crop (per image and channel): the pattern of fine
+    structure without its overall strength, so a sharper or blurrier photo of the same kind of face - another
+    camera, another resize, another compression - lands in the same place, while generation traces that change
+    the *shape* of the residual (too smooth here, too regular there) remain."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.highpass = HighPass(gain=1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        r = self.highpass(x)
+        return r / r.pow(2).mean(dim=(2, 3), keepdim=True).add(1e-6).sqrt()
+
+
+class RGBHighPass(nn.Module):
+    """The crop and its high-pass residual side by side (6 channels): colour, light and content statistics, which
+    stay stable when a face is resized or re-compressed, beside the fine structure HighPass isolates."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.highpass = HighPass()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, self.highpass(x)], dim=1)
+
+
+_FILTERS = {"none": nn.Identity, "highpass": HighPass, "highpass_norm": NormalisedHighPass, "rgb+highpass": RGBHighPass}
+_CHANNELS = {"none": 3, "highpass": 3, "highpass_norm": 3, "rgb+highpass": 6}
 
 
 class FaceNet(nn.Module):
@@ -68,6 +95,10 @@ class FaceNet(nn.Module):
         self.cfg = cfg
         self.prefilter = _FILTERS[cfg.input_filter]()
         self.backbone = _BACKBONES[cfg.backbone](weights=None)  # no pretrained weights exist offline
+        if _CHANNELS[cfg.input_filter] != 3:
+            old = self.backbone.conv1
+            self.backbone.conv1 = nn.Conv2d(_CHANNELS[cfg.input_filter], old.out_channels, old.kernel_size,
+                                            old.stride, old.padding, bias=False)
         self.backbone.fc = nn.Linear(self.backbone.fc.in_features, cfg.embed_dim)
         self.heads = nn.Linear(cfg.embed_dim, len(HEAD_NAMES))
 

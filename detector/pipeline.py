@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import torch
 
 from .anomaly import AnomalyModel
 from .artifact import default_model_dir, load_artifact
-from .crop import Crop, CropConfig, crop_face, finish, to_tensor
+from .crop import Crop, CropConfig, crop_face, network_input
 from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
@@ -19,10 +20,27 @@ from .model import FaceNet
 VERDICT_REAL = "consistent with a camera photo"
 VERDICT_FAKE = "flagged as AI-generated"
 
+# Certainty of a verdict, from where the face's score falls among the photographic reference faces (its percentile:
+# the share of them scoring as low or lower), relative to the false-alarm rate `far` that sets the threshold:
+#   percentile < far / 5            "likely AI-generated"  (at far 5%: fewer than 1 in 100 camera photos score so low)
+#   far / 5 <= percentile < 3 far   "uncertain"            (at far 5%: 1-15%; on either side of the threshold)
+#   percentile >= 3 far             "likely photographic"  (at far 5%: scores like 85% of camera photos or better)
+CERTAIN_FAKE_FACTOR, CERTAIN_REAL_FACTOR = 0.2, 3.0
+CERTAINTY = ("likely AI-generated", "uncertain", "likely photographic")
+
+
+def certainty(percentile: float, far: float) -> str:
+    """The certainty band of a face at `percentile` (0-100) when the threshold is at false-alarm rate `far` (0-1)."""
+    if percentile < 100 * far * CERTAIN_FAKE_FACTOR:
+        return CERTAINTY[0]
+    return CERTAINTY[1] if percentile < 100 * far * CERTAIN_REAL_FACTOR else CERTAINTY[2]
+
 
 @dataclass
 class FaceScore:
-    """Result for one face. `is_fake` means log-likelihood < threshold."""
+    """Result for one face. `is_fake` means log-likelihood < threshold; `certainty` says how far from the threshold
+    the face is (see CERTAINTY); `caution` says why the verdict may be less reliable than its certainty suggests
+    (e.g. a face much larger than any the model was calibrated on), or is None."""
 
     index: int
     box: tuple[float, float, float, float]
@@ -31,6 +49,8 @@ class FaceScore:
     threshold: float
     percentile: float
     is_fake: bool
+    certainty: str = CERTAINTY[1]
+    caution: str | None = None
 
     @property
     def verdict(self) -> str:
@@ -40,7 +60,8 @@ class FaceScore:
         return {"face": self.index, "box": [round(float(v), 1) for v in self.box],
                 "landmarks": int(len(self.landmarks)), "log_likelihood": round(self.log_likelihood, 3),
                 "threshold": round(self.threshold, 3), "percentile": round(self.percentile, 2),
-                "verdict": self.verdict, "is_fake": self.is_fake}
+                "verdict": self.verdict, "certainty": self.certainty, "caution": self.caution,
+                "is_fake": self.is_fake}
 
 
 @dataclass
@@ -76,7 +97,12 @@ class Detector:
         """From an artifact folder (default: $DETECTOR_MODEL or the shipped assets/default)."""
         folder = Path(folder) if folder is not None else default_model_dir()
         model, anomaly, crop, config = load_artifact(folder)
-        return cls(model, anomaly, crop, backend or config.get("landmarks", "dlib"), device, config=config)
+        fitted = config.get("landmarks", "dlib")
+        if backend and backend != fitted:
+            warnings.warn(f"landmark backend {backend!r} differs from the {fitted!r} landmarks this model's mixture and "
+                          "threshold were fitted on: crops shift slightly, so scores and the false-alarm rate are "
+                          "not the calibrated ones", stacklevel=2)
+        return cls(model, anomaly, crop, backend or fitted, device, config=config)
 
     def find_faces(self, rgb: np.ndarray) -> list[Face]:
         return get_face_finder(self.backend)(rgb)
@@ -88,12 +114,11 @@ class Detector:
     def embed(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """(N, size, size, 3) uint8 crops (as `crop_face` makes them) -> (N, embed_dim) float32 embeddings.
 
-        Applies `finish` (the JPEG re-encode) to each crop, then runs the network in batches.
+        Prepares them with `network_input` (JPEG finish + normalisation), then runs the network in batches.
         """
         out = []
         for i in range(0, len(crops), self.batch_size):
-            batch = [finish(np.asarray(c), self.crop_cfg) for c in crops[i : i + self.batch_size]]
-            x = to_tensor(batch, self.crop_cfg).to(self.device)
+            x = network_input(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
             out.append(self.model.embed(x).float().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, self.model.cfg.embed_dim), np.float32)
 
@@ -108,10 +133,27 @@ class Detector:
 
     def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
         """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""
+        far = self.anomaly.far if far is None else far
         thr = self.anomaly.threshold(far)
         pct = self.anomaly.percentile(analysis.log_likelihoods)
-        return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr))
+        return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr), certainty(p, far),
+                          self.caution(f))
                 for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
+
+    def caution(self, face: Face) -> str | None:
+        """Why a verdict on this face is less reliable, from the range of face sizes the model was calibrated on
+        (`face_width_px` in the artifact's config: the 1st and 99th percentile of its reference faces' widths)."""
+        rng = (self.config.get("reference_ranges") or {}).get("face_width_px")
+        if not rng:
+            return None
+        width = face.box[2] - face.box[0]
+        if width > 2 * rng[1]:
+            return (f"this face is {width:.0f} px wide, more than twice the largest faces the model was calibrated on "
+                    f"(~{rng[1]:.0f} px): large, sharp faces are rarer among its photographs, so it is less reliable here")
+        if width < rng[0] / 2:
+            return (f"this face is only {width:.0f} px wide, under half the smallest faces the model was calibrated on "
+                    f"(~{rng[0]:.0f} px): little detail is left to judge, so it is less reliable here")
+        return None
 
     def score(self, image: ImageInput, far: float | None = None, require_face: bool = False) -> list[FaceScore]:
         """Score every face in `image` (path, bytes, PIL image or RGB array).

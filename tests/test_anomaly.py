@@ -95,3 +95,32 @@ def test_fp16_storage_keeps_scores_and_verdicts(tmp_path, blobs):
     a, b = m.score(x), loaded.score(x)
     np.testing.assert_allclose(b, a, rtol=1e-2, atol=0.05)
     assert np.mean((a < m.threshold()) != (b < loaded.threshold())) < 0.005
+
+
+def test_pca_projection_is_fitted_saved_and_used(tmp_path, blobs):
+    m = AnomalyModel.fit(blobs, GMMConfig(n_components=3, pca_dim=4, seed=1))
+    mean, matrix = m.projection
+    assert mean.shape == (16,) and matrix.shape == (16, 4) and m.gmm.means_.shape == (3, 4)
+    # whitened: the projected fit set has identity covariance
+    np.testing.assert_allclose(np.cov(m.project(blobs).T), np.eye(4), atol=1e-3)
+    m.save(tmp_path)
+    loaded = AnomalyModel.load(tmp_path)
+    np.testing.assert_allclose(loaded.score(blobs[:40]), m.score(blobs[:40]), rtol=1e-6)
+    # a point off the fit faces' span scores below the threshold
+    assert m.score(np.full((1, 16), 30.0))[0] < m.threshold()
+    small = AnomalyModel.fit(blobs[:6], GMMConfig(n_components=1, pca_dim=8))  # too few faces for 8 components
+    assert small.projection[1].shape == (16, 5)
+
+
+def test_float64_fallback_is_recorded(tmp_path, caplog):
+    import json
+
+    a = np.random.default_rng(0).normal(size=(300, 3)) * 100
+    x = np.c_[a, a @ [1.0, 2.0, 3.0]]  # a collinear column: singular in float32 rounding, fine in float64 + reg
+    m = AnomalyModel.fit(x, GMMConfig(n_components=2, reg_covar=1e-8))
+    m.save(tmp_path)
+    assert json.loads((tmp_path / "gmm.json").read_text())["fit_dtype"] == "float64"
+    assert any("refitting in float64" in r.message for r in caplog.records)
+    ok = AnomalyModel.fit(a, GMMConfig(n_components=2))
+    ok.save(tmp_path)
+    assert json.loads((tmp_path / "gmm.json").read_text())["fit_dtype"] == "float32"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,35 +26,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
 def _serve(model_args: list[str], log: Path):
-    """Run app.py in a subprocess until the generator is closed; yields its URL."""
+    """Run app.py in a subprocess for the duration of the `with` block; yields (URL, process). The process is
+    stopped however the block ends (an exception, a failed assertion, a closed generator)."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if k != "DETECTOR_MODEL"}
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
     with open(log, "w") as fp:
         proc = subprocess.Popen([sys.executable, "app.py", *model_args, "--port", str(port)],
                                 cwd=ROOT, env=env, stdout=fp, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"app exited: {log.read_text()[-2000:]}")
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"app exited: {log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("app did not start")
+        yield f"http://127.0.0.1:{port}/", proc
+    finally:
+        proc.terminate()
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise RuntimeError("app did not start")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def app_url(tiny_model_dir, tmp_path_factory):
-    yield from _serve(["--model", str(tiny_model_dir)], tmp_path_factory.mktemp("app") / "app.log")
+    with _serve(["--model", str(tiny_model_dir)], tmp_path_factory.mktemp("app") / "app.log") as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -76,15 +84,15 @@ def test_shipped_default_model_is_used_without_model_argument(astronaut_png, tmp
     """A fresh clone: no --model, no DETECTOR_MODEL, no network; the app answers with the model in assets/default."""
     from gradio_client import Client, handle_file
 
-    server = _serve([], tmp_path / "app.log")
-    url = next(server)
-    try:
+    with _serve([], tmp_path / "app.log") as (url, proc):
         r = Client(url, verbose=False).predict(handle_file(str(astronaut_png)), 0.05, api_name="/score")
-    finally:
-        server.close()
+    assert proc.poll() is not None, "the app process outlived its test"
     assert len(r["faces"]) == 1 and r["faces"][0]["landmarks"] == 68
     shipped = json.loads((ROOT / "assets" / "default" / "eval_summary.json").read_text())
-    assert r["faces"][0]["threshold"] != 0 and shipped["n_heldout"] >= 500
+    from detector.anomaly import AnomalyModel
+
+    shipped_threshold = AnomalyModel.load(ROOT / "assets" / "default").threshold(0.05)
+    assert r["faces"][0]["threshold"] == pytest.approx(shipped_threshold, abs=1e-3) and shipped["n_heldout"] >= 500
 
 
 def test_twenty_concurrent_requests_are_all_answered(client, app_url, astronaut_png):

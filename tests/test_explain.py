@@ -7,11 +7,12 @@ from detector import AnomalyModel, GMMConfig
 from detector.explain import explanation_map, overlay, torch_log_likelihood
 
 
-@pytest.mark.parametrize("cov", ["full", "diag", "tied", "spherical"])
-def test_torch_log_likelihood_matches_sklearn(cov):
+@pytest.mark.parametrize("cov,pca", [("full", None), ("diag", None), ("tied", None), ("spherical", None),
+                                     ("full", 3)])
+def test_torch_log_likelihood_matches_sklearn(cov, pca):
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, (200, 6)), rng.normal(4, 0.5, (200, 6))])
-    m = AnomalyModel.fit(x, GMMConfig(n_components=2, covariance_type=cov, dtype="float64"))  # exact check
+    m = AnomalyModel.fit(x, GMMConfig(n_components=2, covariance_type=cov, dtype="float64", pca_dim=pca))  # exact
     got = torch_log_likelihood(torch.tensor(x[:20]), m).numpy()
     np.testing.assert_allclose(got, m.score(x[:20]), rtol=1e-8, atol=1e-8)
 

@@ -79,3 +79,27 @@ def test_face_px_caps_detail():
     capped = crop_face(img, lm, CropConfig(face_px=48)).image.astype(float)
     sharp = lambda a: np.abs(np.diff(a, axis=1)).mean()  # noqa: E731
     assert capped.shape == full.shape and sharp(capped) < 0.7 * sharp(full)
+
+
+def test_network_input_is_the_one_path_from_crop_to_network(detector):
+    """JPEG finish then normalisation, and the detector and the training data both use exactly it."""
+    import torch
+
+    from detector.crop import finish, network_input
+    from detector.imageio import jpeg_roundtrip
+    from train.cache import FaceSet
+    from train.data import PretextDataset
+
+    img = data.astronaut()
+    crop = detector.crop(img, detector.find_faces(img))[0]
+    cfg = detector.crop_cfg
+    x = network_input([crop.image], cfg)
+    torch.testing.assert_close(x, to_tensor([jpeg_roundtrip(crop.image, cfg.jpeg_quality)], cfg))
+    assert not np.array_equal(finish(crop.image, cfg), crop.image)  # the finish is a real re-encode
+    with torch.inference_mode():
+        z = detector.model.embed(x.to(detector.device)).cpu().numpy()
+    np.testing.assert_allclose(detector.embed([crop.image]), z, rtol=1e-5, atol=1e-5)
+    fs = FaceSet("t", "t", crop.image[None], crop.landmarks[None], np.zeros(1, int), np.full((1, 4), np.nan), ["a"], {})
+    item, manipulated, _ = PretextDataset([fs], cfg, manip_prob=0.0)[0]
+    assert manipulated == 0
+    torch.testing.assert_close(item, x[0])

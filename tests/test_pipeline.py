@@ -68,3 +68,33 @@ def test_no_unsafe_deserialisation_in_library():
             assert "allow_pickle=True" not in src, p
             for call in re.findall(r"torch\.load\([^)]*\)", src):
                 assert "weights_only=True" in call, (p, call)
+
+
+def test_certainty_bands_follow_the_reference_distribution():
+    from detector.pipeline import CERTAINTY, certainty
+
+    # at a 5% false-alarm rate the edges are the 1st and 15th percentile of the reference faces
+    assert [certainty(p, 0.05) for p in (0.0, 0.99, 1.0, 4.9, 5.0, 14.9, 15.0, 80.0)] == \
+        [CERTAINTY[0]] * 2 + [CERTAINTY[1]] * 4 + [CERTAINTY[2]] * 2
+    assert certainty(3.0, 0.2) == CERTAINTY[0]  # a looser threshold widens "likely AI-generated"
+
+
+def test_verdicts_carry_certainty_and_a_caution_for_faces_outside_the_calibrated_sizes(detector):
+    from skimage import data
+
+    from detector.pipeline import certainty
+
+    a = detector.analyse(data.astronaut())
+    (face,) = detector.verdicts(a, 0.05)
+    assert face.certainty == certainty(face.percentile, 0.05) and face.to_dict()["certainty"] == face.certainty
+    width = face.box[2] - face.box[0]
+    old = detector.config.get("reference_ranges")
+    try:
+        detector.config["reference_ranges"] = {"face_width_px": [width / 10, width / 4]}
+        assert "largest" in detector.verdicts(a, 0.05)[0].caution
+        detector.config["reference_ranges"] = {"face_width_px": [width * 3, width * 5]}
+        assert "smallest" in detector.verdicts(a, 0.05)[0].caution
+        detector.config["reference_ranges"] = {"face_width_px": [width / 2, width * 2]}
+        assert detector.verdicts(a, 0.05)[0].caution is None
+    finally:
+        detector.config["reference_ranges"] = old

@@ -7,7 +7,7 @@ from train.cache import FaceSet, file_folds, split_mask
 def _faces(n_files: int, faces_per_file: int = 2) -> FaceSet:
     file_idx = np.repeat(np.arange(n_files), faces_per_file)
     n = len(file_idx)
-    return FaceSet("t", np.zeros((n, 1, 1, 3), np.uint8), np.zeros((n, 68, 2), np.float32), file_idx,
+    return FaceSet("t", "t-key", np.zeros((n, 1, 1, 3), np.uint8), np.zeros((n, 68, 2), np.float32), file_idx,
                    np.zeros((n, 4)), [f"img_{i:04d}.jpg" for i in range(n_files)], {})
 
 

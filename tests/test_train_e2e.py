@@ -29,10 +29,12 @@ def _variant(rng: np.random.Generator) -> Image.Image:
 def tiny_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tinydata")
     rng = np.random.default_rng(0)
-    for sub in ("real", "exif", "fake"):
+    for sub in ("real", "real2", "exif", "fake"):
         (root / sub).mkdir()
     for i in range(16):
         _variant(rng).save(root / "real" / f"r{i:02d}.jpg", quality=92)
+    for i in range(12):  # a second real source, PNG, for leave-one-source-out
+        _variant(rng).save(root / "real2" / f"s{i:02d}.png")
     for i in range(16):
         img = _variant(rng)
         exif = img.getexif()
@@ -58,7 +60,7 @@ name = "tiny"
 out_dir = "{tmp / 'runs'}"
 stages = ["cache", "pretext", "gmm", "evaluate", "ksweep", "baseline", "ablation", "card"]
 [data]
-real = ["{tiny_data / 'real'}"]
+real = ["{tiny_data / 'real'}", "{tiny_data / 'real2'}"]
 exif = ["{tiny_data / 'exif'}"]
 cache_dir = "{tmp / 'cache'}"
 split = {{ pretext = 0.5, calib = 0.25, heldout = 0.25 }}
@@ -105,9 +107,16 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     det = Detector.load(run / "artifact", device="cpu")
     faces = det.score(data.astronaut())
     assert len(faces) == 1 and np.isfinite(faces[0].log_likelihood)
-    res = json.loads((run / "eval" / "results.json").read_text())["results"]
+    results = json.loads((run / "eval" / "results.json").read_text())
+    res = results["results"]
     assert set(res) == {"none", "jpeg50", "down0.5"}
-    assert 0 <= res["none"]["per_generator"]["warped"]["auc"] <= 100
+    none = res["none"]
+    assert set(none["per_generator"]) == {"warped"} and none["worst"]["generator"] == "warped"
+    assert none["per_generator"]["warped"]["n_fake"] == 10 and none["mean"]["auc"] == none["per_generator"]["warped"]["auc"]
+    assert set(none["loso_far"]) == {"real", "real2"}  # each left out in turn
+    worst = max(none["loso_far"], key=lambda k: none["loso_far"][k]["far"])
+    assert none["loso_far_worst"] == {"source": worst, **none["loso_far"][worst]}
+    assert list(results["references"]) == ["log-spectrum GMM (PCA-64, K=4)", "untrained network (random init)"]
     assert (run / "eval" / "tsne.png").stat().st_size > 1000
     log = (run / "pretext" / "log.csv").read_text().splitlines()
     assert log[0].startswith("step,epoch,lr,loss") and len(log) == 4
@@ -116,16 +125,20 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     config = json.loads((run / "artifact" / "config.json").read_text())
     assert config["crop"]["jpeg_quality"] == 90 and config["model"]["backbone"] == "resnet18"
     training = config["training"]  # calib faces cross-fitted: out-of-fold threshold, then part of the final fit
-    assert training["calibration_folds"] == 2 and training["calibration_faces"] == training["gmm_fit_faces"]["calib/real"]
+    split = counts["split"]
+    assert training["calibration_folds"] == 2
+    assert training["calibration_faces"] == split["real"].get("calib", 0) + split["real2"].get("calib", 0)
+    assert training["gmm_fit_faces"]["real"] == split["real"]["pretext"] + split["real"].get("calib", 0)
     ks = json.loads((run / "ksweep" / "results.json").read_text())
     assert set(ks) == {"K=1", "K=2"}
     ab = json.loads((run / "ablation" / "results.json").read_text())
     assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation",
                                 "no pretext training (random init, input filter none)"] and ab["epochs"] == 1
     bl = json.loads((run / "baseline" / "results.json").read_text())
-    assert list(bl) == ["trained on warped"] and "warped (seen)" in bl["trained on warped"]["per_generator"]
+    assert list(bl) == ["trained on warped"] and bl["trained on warped"]["seen"] == "warped"
     card = (run / "MODEL_CARD.md").read_text()
-    assert "## Results (matched processing)" in card and "| **mean** |" in card and "Ablation" in card
+    assert "## Headline: the validation protocol" in card and "| **worst AUC** |" in card and "Ablation" in card
+    assert "| real (" in card and "| real2 (" in card  # leave-one-source-out rows
     assert (run / "artifact" / "eval_summary.json").is_file()
     ref = np.load(run / "artifact" / "reference.npz", allow_pickle=False)
     assert ref["real"].shape[1] == 768 and set(ref["fake_labels"]) == {"warped"}
@@ -203,3 +216,194 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_data, tmp_path):
         torch.testing.assert_close(wa[k], wb[k], rtol=1e-4, atol=1e-5)
     ref = torch.load(tmp_path / "straight" / "checkpoint.pt", weights_only=True)
     assert ref["scheduler"] == after["scheduler"]
+
+
+def test_resume_refuses_a_changed_config(tiny_data, tmp_path):
+    from dataclasses import replace
+
+    from train.config import load_config
+    from train.stages import stage_cache, stage_pretext
+
+    run = load_config(_config(tiny_data, tmp_path))
+    sets = stage_cache(run)
+    stage_pretext(run, sets, out=tmp_path / "p", cfg=replace(run.pretext, max_steps=1))
+    # max_steps may change between a stop and a resume; lr may not
+    stage_pretext(run, sets, out=tmp_path / "p", resume=True, cfg=replace(run.pretext, max_steps=2))
+    with pytest.raises(ValueError, match="pretext.lr"):
+        stage_pretext(run, sets, out=tmp_path / "p", resume=True, cfg=replace(run.pretext, max_steps=3, lr=1e-2))
+    assert torch.load(tmp_path / "p" / "checkpoint.pt", weights_only=True)["step"] == 2
+
+
+def test_a_non_finite_loss_stops_training_before_the_weights_change():
+    from train.config import PretextConfig
+    from train.pretext import make_model, train_step
+
+    cfg = PretextConfig(backbone="resnet18")
+    model = make_model(cfg)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    x = torch.randn(4, 3, 64, 64)
+    x[0, 0, 0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        train_step(model, opt, sched, x, torch.tensor([0.0, 1.0, 0.0, 1.0]), torch.full((4, 4), float("nan")), cfg,
+                   torch.device("cpu"))
+    for k, v in model.named_parameters():
+        torch.testing.assert_close(v.detach(), before[k])
+
+
+def _authors_checkpoint(path: Path) -> dict:
+    """A checkpoint laid out like the authors' (AIGFD_EXIF EXIFNet_classfication_5heads_v2), random weights, with
+    CLIP text-tower leftovers and a DataParallel prefix."""
+    from torchvision.models import resnet50
+
+    torch.manual_seed(1)
+    enc = resnet50(weights=None)
+    enc.fc = torch.nn.Linear(2048, 768)
+    heads = {name: torch.nn.Linear(768, 1) for name in ("fc_av", "fc_et", "fc_fl", "fc_iso", "fc_face")}
+    state = {f"module.model.visual.{k}": v for k, v in enc.state_dict().items()}
+    for name, lin in heads.items():
+        state.update({f"module.{name}.{k}": v for k, v in lin.state_dict().items()})
+    state["module.model.token_embedding.weight"] = torch.zeros(10, 4)
+    state["module.model.logit_scale"] = torch.tensor(4.6)
+    torch.save({"model": state, "epoch": 7}, path)
+    return {"encoder": enc.eval(), **heads}
+
+
+def test_import_maps_the_authors_checkpoint_and_builds_an_artifact(tiny_data, tmp_path):
+    from train.__main__ import main
+    from train.authors import load_authors_checkpoint, map_state_dict
+
+    ref = _authors_checkpoint(tmp_path / "ck.pth")
+    model = load_authors_checkpoint(tmp_path / "ck.pth")
+    x = torch.randn(2, 3, 224, 224)
+    with torch.inference_mode():
+        z, heads = model(x)
+        z_ref = ref["encoder"](x)
+        torch.testing.assert_close(z, z_ref)
+        for col, name in enumerate(("fc_av", "fc_et", "fc_fl", "fc_iso", "fc_face")):  # HEAD_NAMES order
+            torch.testing.assert_close(heads[:, col], ref[name](z_ref)[:, 0])
+    with pytest.raises(ValueError, match="missing heads"):
+        map_state_dict({k: v for k, v in torch.load(tmp_path / "ck.pth", weights_only=True)["model"].items()
+                        if "fc_fl" not in k})
+
+    cfg = tmp_path / "authors.toml"
+    cfg.write_text(f"""
+name = "authors"
+out_dir = "{tmp_path / 'runs'}"
+stages = ["cache", "import", "gmm", "evaluate"]
+[authors]
+checkpoint = "ck.pth"
+[data]
+real = ["{tiny_data / 'real'}", "{tiny_data / 'real2'}"]
+cache_dir = "{tmp_path / 'cache'}"
+split = {{ pretext = 0.5, calib = 0.25, heldout = 0.25 }}
+gmm_from = ["pretext"]
+calibrate_on = ["calib"]
+workers = 1
+[data.fake]
+warped = "{tiny_data / 'fake'}"
+[crop]
+jpeg_quality = 0
+[pretext]
+backbone = "resnet50"
+input_filter = "none"
+[gmm]
+n_components = 1
+covariance_type = "diag"
+[eval]
+references = false
+figures = []
+robustness_jpeg = []
+robustness_downscale = []
+""")
+    assert main(["all", "--config", str(cfg)]) == 0
+    art = tmp_path / "runs" / "authors" / "artifact"
+    det = Detector.load(art, device="cpu")
+    assert det.model.cfg.backbone == "resnet50" and not det.crop_cfg.jpeg_quality
+    for k, v in det.model.state_dict().items():  # fp16 as shipped, otherwise the authors' weights
+        if v.is_floating_point():
+            torch.testing.assert_close(v, model.state_dict()[k].half().float())
+    assert len(det.score(data.astronaut())) == 1
+
+
+def _launch(args: list[str], **kw):
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(args, cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def test_sigterm_stops_at_a_checkpoint_and_resume_finishes_the_run(tiny_data, tmp_path):
+    """SIGTERM (what schedulers and `docker stop` send) mid-epoch: the run writes a checkpoint and exits 130; --resume
+    then ends exactly where an uninterrupted run ends."""
+    import signal
+    import sys
+    import time
+    from dataclasses import replace
+
+    from safetensors.torch import load_file
+
+    from train.config import load_config
+    from train.stages import stage_cache, stage_pretext
+
+    cfg_path = _config(tiny_data, tmp_path, max_steps=6, ckpt_every_steps=1)
+    run = load_config(cfg_path)
+    ckpt = run.run_dir / "pretext" / "checkpoint.pt"
+    proc = _launch([sys.executable, "-m", "train", "pretext", "--config", str(cfg_path)])
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and proc.poll() is None:
+            if ckpt.is_file() and torch.load(ckpt, weights_only=True)["step"] >= 2:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, "training ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out[-2000:]
+    assert "continue with --resume" in out
+    stopped = torch.load(ckpt, weights_only=True)["step"]
+    assert 2 <= stopped < 6 and not (run.run_dir / "pretext" / "model.safetensors").exists()
+    torch.set_num_threads(1)
+    sets = stage_cache(run)
+    resumed = stage_pretext(run, sets, resume=True)
+    straight = stage_pretext(run, sets, out=tmp_path / "straight", cfg=replace(run.pretext))
+    wa, wb = load_file(str(straight)), load_file(str(resumed))
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-4, atol=1e-5)
+
+
+def test_two_process_ddp_on_cpu_agrees_across_ranks_and_resumes(tiny_data, tmp_path):
+    """torchrun, 2 processes, gloo: the ranks end with identical weights (train_pretext checks it and fails
+    otherwise), and 2 steps + --resume to 4 equals 4 steps straight."""
+    import sys
+
+    from safetensors.torch import load_file
+
+    def torchrun(cfg: Path, *extra: str) -> str:
+        proc = _launch([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        "-m", "train", "pretext", "--config", str(cfg), *extra])
+        try:
+            out, _ = proc.communicate(timeout=600)
+        finally:
+            proc.kill()
+        assert proc.returncode == 0, out[-3000:]
+        return out
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    torchrun(_config(tiny_data, a, max_steps=4))
+    torchrun(_config(tiny_data, b, max_steps=2))
+    assert torch.load(b / "runs" / "tiny" / "pretext" / "checkpoint.pt", weights_only=True)["step"] == 2
+    out = torchrun(_config(tiny_data, b, max_steps=4), "--resume")
+    assert "resumed from" in out
+    summary = json.loads((a / "runs" / "tiny" / "pretext" / "pretext_summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["steps"] == 4
+    wa = load_file(str(a / "runs" / "tiny" / "pretext" / "model.safetensors"))
+    wb = load_file(str(b / "runs" / "tiny" / "pretext" / "model.safetensors"))
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-4, atol=1e-5)

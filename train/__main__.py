@@ -1,4 +1,4 @@
-"""python -m train {cache,pretext,gmm,evaluate,ksweep,ablation,baseline,all} --config CONFIG.toml
+"""python -m train {cache,pretext,import,gmm,evaluate,ksweep,ablation,baseline,card,all} --config CONFIG.toml
 
 Multi-GPU: torchrun --nproc_per_node N -m train pretext --config CONFIG.toml
 """
@@ -14,6 +14,7 @@ from .config import load_config, save_json
 STAGES = {
     "cache": "detect faces + landmarks once, store crops (the detector's crop) and EXIF tags",
     "pretext": "self-supervised training: EXIF ranking + manipulation classification",
+    "import": "use the authors' released checkpoint ([authors] checkpoint) as the pretext weights",
     "gmm": "embed photographic faces, fit the GMM, set the threshold, write the artifact",
     "evaluate": "Acc/AP/AUC per generator with matched processing, robustness, t-SNE/UMAP",
     "ksweep": "GMM K sweep on the same embeddings",
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
         sets = sets or st.stage_cache(run)
         if stage == "pretext":
             st.stage_pretext(run, sets, resume=args.resume or args.stage == "all")
+        elif stage == "import":
+            from .authors import stage_import
+
+            print(stage_import(run))
         elif stage == "gmm":
             print(st.stage_gmm(run, sets))
         elif stage == "evaluate":

@@ -14,20 +14,44 @@ import json
 import os
 import shutil
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from detector.crop import CropConfig, crop_face
 from detector.errors import DetectorError
 from detector.faces import get_face_finder
-from detector.imageio import load_image
+from detector.imageio import jpeg_roundtrip, load_image
 
 from .exif import tags_for_file
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+# Bump when what a cache holds changes for reasons its key does not show (crop code, landmark handling).
+CACHE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class ImagePrep:
+    """Processing of a whole image before face detection, for evaluation images: rescale (Pillow bicubic,
+    antialiased), then one JPEG re-encode - what an upload chain does to a photo before anyone scores it. The
+    identity for training images."""
+
+    scale: float = 1.0
+    jpeg: int | None = None
+
+    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+        if self.scale != 1.0:
+            h, w = rgb.shape[:2]
+            size = (max(1, round(w * self.scale)), max(1, round(h * self.scale)))
+            rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.BICUBIC))
+        return jpeg_roundtrip(rgb, self.jpeg) if self.jpeg else rgb
+
+    @property
+    def is_identity(self) -> bool:
+        return self.scale == 1.0 and not self.jpeg
 
 
 @dataclass
@@ -35,20 +59,29 @@ class FaceSet:
     """Cached faces of one image folder."""
 
     name: str
+    key: str  # the cache folder's name: what the crops are (folder, geometry, finder, prep)
     crops: np.ndarray
     landmarks: np.ndarray
     file_idx: np.ndarray
     tags: np.ndarray
     files: list[str]
     skipped: dict[str, str]
+    boxes: np.ndarray | None = None  # (N, 4) detector boxes in source pixels (x0, y0, x1, y1)
 
     def __len__(self) -> int:
         return len(self.crops)
 
+    @property
+    def id(self) -> str:
+        """Names exactly these faces: the cache they come from and which of its faces (so a split changed in the
+        config never reuses features cached for another split)."""
+        members = hashlib.sha1(np.ascontiguousarray(self.file_idx, dtype=np.int64).tobytes()).hexdigest()[:8]
+        return f"{self.key}-{members}"
+
     def subset(self, idx: np.ndarray) -> "FaceSet":
         idx = np.asarray(idx, dtype=np.int64)
-        return FaceSet(self.name, self.crops[idx], self.landmarks[idx], self.file_idx[idx], self.tags[idx],
-                       self.files, self.skipped)
+        return FaceSet(self.name, self.key, self.crops[idx], self.landmarks[idx], self.file_idx[idx], self.tags[idx],
+                       self.files, self.skipped, None if self.boxes is None else self.boxes[idx])
 
 
 def list_images(folder: str | Path, limit: int | None = None) -> list[Path]:
@@ -56,12 +89,12 @@ def list_images(folder: str | Path, limit: int | None = None) -> list[Path]:
     return files[:limit] if limit else files
 
 
-def _process(args: tuple[str, dict, str, str, int]) -> tuple[str, list, str | None]:
+def _process(args: tuple[str, dict, str, str, int, ImagePrep]) -> tuple[str, list, str | None]:
     """Worker: one image -> list of (crop, crop landmarks, box, tags), or a reason it gave nothing."""
-    path, crop_dict, backend, faces_mode, min_side = args
+    path, crop_dict, backend, faces_mode, min_side, prep = args
     crop_cfg = CropConfig.from_dict(crop_dict)
     try:
-        rgb = load_image(path)
+        rgb = prep(load_image(path))
         faces = get_face_finder(backend, min_side)(rgb)
     except DetectorError as e:
         return path, [], f"unreadable: {e}"
@@ -77,30 +110,35 @@ def _process(args: tuple[str, dict, str, str, int]) -> tuple[str, list, str | No
     return path, out, None
 
 
-def cache_key(folder: str | Path, crop: CropConfig, backend: str, faces: str, limit: int | None, min_side: int) -> str:
+def cache_key(folder: str | Path, crop: CropConfig, backend: str, faces: str, limit: int | None, min_side: int,
+              prep: ImagePrep = ImagePrep()) -> str:
+    """Names a cache by everything that changes its crops: the folder, the crop geometry, the face finder and its
+    settings, the image prep, and CACHE_VERSION (the JPEG finish and normalisation happen later, so they are out)."""
     geometry = {k: v for k, v in crop.to_dict().items() if k not in ("jpeg_quality", "mean", "std")}
-    h = hashlib.sha1(json.dumps([str(Path(folder).resolve()), geometry, backend, faces, limit, min_side],
-                                sort_keys=True).encode()).hexdigest()[:10]
+    finder = get_face_finder(backend, min_side).settings()
+    h = hashlib.sha1(json.dumps([CACHE_VERSION, str(Path(folder).resolve()), geometry, finder, faces, limit,
+                                 asdict(prep)], sort_keys=True).encode()).hexdigest()[:10]
     return f"{Path(folder).name}-{h}"
 
 
 def build_cache(folder: str | Path, cache_dir: str | Path, crop: CropConfig = CropConfig(), backend: str = "dlib",
                 faces: str = "largest", limit: int | None = None, workers: int | None = None,
-                min_side: int = 512) -> FaceSet:
+                min_side: int = 512, prep: ImagePrep = ImagePrep()) -> FaceSet:
     """Detect + crop every image of `folder` once (parallel, progress bar); reuse the cache when present.
 
     faces="largest" keeps one face per image (face datasets: any other hit is background);
     faces="all" keeps every face (photos of groups, e.g. the EXIF photos).
     min_side: detection upscaling (see detector.faces.get_face_finder); 1024 finds ~40 px faces.
+    prep: applied to each image before detection (evaluation images; see ImagePrep).
     """
-    out = Path(cache_dir) / cache_key(folder, crop, backend, faces, limit, min_side)
+    out = Path(cache_dir) / cache_key(folder, crop, backend, faces, limit, min_side, prep)
     if (out / "files.json").is_file():
         return load_cache(out)
     files = list_images(folder, limit)
     if not files:
         raise FileNotFoundError(f"no images in {folder}")
     workers = workers or min(os.cpu_count() or 1, 8)
-    jobs = [(str(f), crop.to_dict(), backend, faces, min_side) for f in files]
+    jobs = [(str(f), crop.to_dict(), backend, faces, min_side, prep) for f in files]
     results = []
     desc = f"faces {Path(folder).name}"
     if workers > 1:
@@ -118,7 +156,8 @@ def build_cache(folder: str | Path, cache_dir: str | Path, crop: CropConfig = Cr
             boxes.append(box)
             tags.append(t)
             fidx.append(i)
-    tmp = out.with_name(out.name + ".tmp")
+    # per-process temporary folder: several processes (DDP ranks) may build the same cache at once
+    tmp = out.with_name(f"{out.name}.tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     s = crop.size
@@ -128,9 +167,16 @@ def build_cache(folder: str | Path, cache_dir: str | Path, crop: CropConfig = Cr
              boxes=np.asarray(boxes, np.float32).reshape(-1, 4))
     (tmp / "files.json").write_text(json.dumps({"folder": str(folder), "files": [str(f) for f in files],
                                                 "skipped": skipped, "crop": crop.to_dict(), "backend": backend,
-                                                "faces": faces, "min_side": min_side}, indent=1))
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(tmp, out)
+                                                "faces": faces, "min_side": min_side, "prep": asdict(prep),
+                                                "finder": get_face_finder(backend, min_side).settings()}, indent=1))
+    if out.exists() and not (out / "files.json").is_file():
+        shutil.rmtree(out, ignore_errors=True)  # a broken leftover, not another process's finished cache
+    try:
+        os.rename(tmp, out)  # atomic; fails if another process got there first
+    except OSError:
+        if not (out / "files.json").is_file():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)  # identical content, built by another process
     return load_cache(out)
 
 
@@ -140,8 +186,8 @@ def load_cache(folder: str | Path) -> FaceSet:
     with np.load(folder / "meta.npz", allow_pickle=False) as m:
         meta = {k: m[k] for k in m.files}
     crops = np.load(folder / "crops.npy", mmap_mode="r", allow_pickle=False)
-    return FaceSet(Path(info["folder"]).name, crops, meta["landmarks"], meta["file_idx"], meta["tags"],
-                   info["files"], info["skipped"])
+    return FaceSet(Path(info["folder"]).name, folder.name, crops, meta["landmarks"], meta["file_idx"], meta["tags"],
+                   info["files"], info["skipped"], meta["boxes"])
 
 
 def file_unit(path: str, salt: str) -> float:

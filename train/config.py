@@ -11,6 +11,8 @@ from detector.anomaly import GMMConfig
 from detector.crop import CropConfig
 from detector.manipulate import ManipulationConfig
 
+from .augment import AugmentConfig
+
 
 @dataclass(frozen=True)
 class DataConfig:
@@ -29,6 +31,12 @@ class DataConfig:
     # it: the calibration faces then also join the fit, each scored by a mixture fitted without its fold).
     calibrate_on: tuple[str, ...] = ()
     split_seed: int = 0
+    # Evaluation images - held-out reals and every generator's faces alike - are re-encoded once as JPEG at this
+    # quality at the image level before face detection (train.cache.ImagePrep; None: as stored), and each generator
+    # is also evaluated with its images rescaled by each of `fake_scales` first (0.5: a 1024 px render seen at
+    # 512 px, a 256 px GAN face at 128 px). Training and fitting use the images as stored.
+    eval_jpeg: int | None = 90
+    fake_scales: tuple[float, ...] = (1.0,)
     backend: str = "dlib"
     exif_min_side: int = 1024  # detection upscaling for EXIF photos (small faces in group photos)
     limit: int | None = None  # images per folder (tests, quick runs)
@@ -41,7 +49,7 @@ class PretextConfig:
 
     backbone: str = "resnet50"
     embed_dim: int = 768
-    input_filter: str = "none"  # "none" (paper) or "highpass" (detector.model.HighPass)
+    input_filter: str = "none"  # "none" (paper), "highpass" or "rgb+highpass" (detector.model)
     epochs: int = 20
     batch_size: int = 256  # global: split evenly over DDP ranks
     lr: float = 1e-5
@@ -69,6 +77,7 @@ class EvalConfig:
     figures: tuple[str, ...] = ("tsne", "umap")
     figure_points: int = 600  # per class, for the 2-D maps
     reference_points: int = 1000  # real embeddings shipped in the artifact for the app's plots
+    references: bool = True  # the protocol's reference rows (train.reference) in results and the card
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class BaselineConfig:
     lr: float = 1e-4
     weight_decay: float = 1e-4
     train_fraction: float = 0.5  # of the training generator's fakes and of the pretext reals
+    train_on: tuple[str, ...] = ("sd21", "stylegan3")  # one model per generator (empty or absent: the first one)
     seed: int = 0
 
 
@@ -93,17 +103,26 @@ class AblationConfig:
 
 
 @dataclass(frozen=True)
+class AuthorsConfig:
+    """`import` stage: the authors' released checkpoint (train/authors.py); relative to the config file."""
+
+    checkpoint: str = ""
+
+
+@dataclass(frozen=True)
 class RunConfig:
     name: str = "run"
     out_dir: str = "runs"
     data: DataConfig = DataConfig()
     crop: CropConfig = CropConfig()
     manipulation: ManipulationConfig = ManipulationConfig()
+    augment: AugmentConfig = AugmentConfig()
     pretext: PretextConfig = PretextConfig()
     gmm: GMMConfig = GMMConfig()
     eval: EvalConfig = EvalConfig()
     baseline: BaselineConfig = BaselineConfig()
     ablation: AblationConfig = AblationConfig()
+    authors: AuthorsConfig = AuthorsConfig()
     stages: tuple[str, ...] = ("cache", "pretext", "gmm", "evaluate")
 
     @property
@@ -131,22 +150,23 @@ def _build(cls, d: dict):
     return cls(**kw)
 
 
-_SECTIONS = {"data": DataConfig, "crop": CropConfig, "manipulation": ManipulationConfig, "pretext": PretextConfig,
+_SECTIONS = {"data": DataConfig, "crop": CropConfig, "manipulation": ManipulationConfig, "augment": AugmentConfig,
+             "pretext": PretextConfig,
              "gmm": GMMConfig, "eval": EvalConfig, "baseline": BaselineConfig,
-             "ablation": AblationConfig}
+             "ablation": AblationConfig, "authors": AuthorsConfig}
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> RunConfig:
+def load_config(path: str | Path) -> RunConfig:
     """Read a TOML run config; relative data paths are taken relative to the config file's folder."""
     path = Path(path)
     d = tomllib.loads(path.read_text())
-    for section, values in (overrides or {}).items():
-        d.setdefault(section, {}).update(values) if isinstance(values, dict) else d.__setitem__(section, values)
     base = path.resolve().parent
     data = d.setdefault("data", {})
     for key in ("real", "exif"):
         data[key] = [str((base / p).resolve()) for p in data.get(key, [])]
     data["fake"] = {k: str((base / p).resolve()) for k, p in data.get("fake", {}).items()}
+    if d.get("authors", {}).get("checkpoint"):
+        d["authors"]["checkpoint"] = str((base / d["authors"]["checkpoint"]).resolve())
     return _build(RunConfig, d)
 
 

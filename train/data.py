@@ -8,22 +8,25 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from detector.crop import CropConfig, finish, to_tensor
+from detector.crop import CropConfig, network_input
 from detector.manipulate import ManipulationConfig, random_manipulation
 
+from .augment import AugmentConfig, benign
 from .cache import FaceSet
 
 
 class PretextDataset(Dataset):
-    """Faces from several FaceSets. Item i of epoch e is a pure function of (seed, e, i): with probability
-    `manip_prob` one of the four manipulations (uniform), else the original. Deterministic under any number of
-    DataLoader workers and across resumes."""
+    """Faces from several FaceSets. Item i of epoch e is a pure function of (seed, e, i): first, with probability
+    `augment.prob`, a chain of benign processing (train.augment: the same photo as the world may re-compress or
+    resize it); then with probability `manip_prob` one of the four manipulations (uniform), else none.
+    Deterministic under any number of DataLoader workers and across resumes."""
 
     def __init__(self, sets: list[FaceSet], crop: CropConfig = CropConfig(),
-                 manip: ManipulationConfig = ManipulationConfig(), manip_prob: float = 0.5, seed: int = 0) -> None:
+                 manip: ManipulationConfig = ManipulationConfig(), manip_prob: float = 0.5, seed: int = 0,
+                 augment: AugmentConfig = AugmentConfig()) -> None:
         self.sets = sets
         self.index = np.concatenate([np.stack([np.full(len(s), k), np.arange(len(s))], 1) for k, s in enumerate(sets)])
-        self.crop, self.manip, self.manip_prob, self.seed = crop, manip, manip_prob, seed
+        self.crop, self.manip, self.manip_prob, self.seed, self.augment = crop, manip, manip_prob, seed, augment
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -37,10 +40,11 @@ class PretextDataset(Dataset):
         fs = self.sets[k]
         img = np.asarray(fs.crops[j])
         rng = np.random.default_rng([self.seed, self.epoch, int(i)])
+        img = benign(img, rng, self.augment)
         manipulated = self.manip_prob > 0 and rng.random() < self.manip_prob
         if manipulated:
             img, _, _ = random_manipulation(img, fs.landmarks[j], rng, self.manip)
-        x = to_tensor(finish(img, self.crop)[None], self.crop)[0]
+        x = network_input([img], self.crop)[0]
         return x, torch.tensor(float(manipulated)), torch.from_numpy(fs.tags[j].astype(np.float32))
 
 

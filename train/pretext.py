@@ -32,6 +32,9 @@ from .config import PretextConfig, RunConfig, save_json
 from .data import PretextDataset, ResumableSampler
 from .losses import pretext_loss
 
+# PretextConfig fields that may change between a stop and a --resume without changing the optimisation.
+_RESUMABLE = ("max_steps", "workers", "ckpt_every_steps", "log_every")
+
 LOG_FIELDS = ["step", "epoch", "lr", "loss", "rank_aperture", "rank_exposure", "rank_focal_length", "rank_iso",
               "pairs_aperture", "pairs_exposure", "pairs_focal_length", "pairs_iso", "manip_loss", "manip_acc",
               "img_per_s"]
@@ -58,6 +61,16 @@ class _Interrupt:
     def _handle(self, signum, frame) -> None:
         self.hit = True
 
+    def any(self, world: int, device: torch.device) -> bool:
+        """True if any rank was signalled: under DDP a signal often reaches one process only, and a rank that
+        stops alone leaves the others waiting at the next collective. All ranks agree every step (one tiny
+        all-reduce), so they all stop at the same batch; then `hit` is set everywhere."""
+        if world > 1:
+            flag = torch.tensor([float(self.hit)], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            self.hit = bool(flag.item())
+        return self.hit
+
     def restore(self) -> None:
         for s, h in self._old.items():
             signal.signal(s, h)
@@ -74,6 +87,9 @@ def train_step(model, opt, sched, x: torch.Tensor, manipulated: torch.Tensor, ta
     with amp:
         _, heads = model(x)
     loss, logs = pretext_loss(heads.float(), tags, manipulated, cfg.tasks, cfg.ties)
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"non-finite pretext loss ({logs}); stopping before it reaches the weights. "
+                                 "Lower lr, or check the inputs; the last checkpoint is intact.")
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
@@ -107,7 +123,7 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
         raise ValueError(f"batch_size {cfg.batch_size} must divide evenly over {world} processes")
     per_rank = cfg.batch_size // world
     dataset = PretextDataset(sets, run.crop, run.manipulation, cfg.manip_prob if "manipulation" in cfg.tasks else 0.0,
-                             cfg.seed)
+                             cfg.seed, run.augment)
     sampler = ResumableSampler(len(dataset), per_rank, rank, world, cfg.seed)
     steps_per_epoch = sampler.steps_per_epoch
     total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
@@ -116,8 +132,23 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
 
     ckpt_path = out_dir / "checkpoint.pt"
     epoch, batch_in_epoch, step = 0, 0, 0
+    # What a checkpoint must agree with to be continued: everything that shapes the optimisation (not max_steps,
+    # workers or logging, which may change between a stop and a resume).
+    identity = {f"{section}.{k}": v for section, d in
+                (("pretext", {k: v for k, v in cfg.__dict__.items() if k not in _RESUMABLE}), ("crop", run.crop.to_dict()),
+                 ("manipulation", run.manipulation.to_dict()), ("augment", run.augment.to_dict()),
+                 ("data", {"world_size": world, "faces": len(dataset)}))
+                for k, v in d.items()}
+    identity = json.loads(json.dumps(identity, default=list))
     if resume and ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device, weights_only=True)
+        saved = json.loads(ck.get("config", "null"))
+        if saved != identity:
+            saved = saved or {}
+            changed = sorted(k for k in set(identity) | set(saved) if saved.get(k) != identity.get(k))
+            raise ValueError(f"{ckpt_path} was written by a different training setup ({', '.join(changed)} differ); "
+                             "resuming would silently mix two runs. Use the original config, or delete the "
+                             "checkpoint (or choose another run name) to start afresh.")
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         sched.load_state_dict(ck["scheduler"])
@@ -130,12 +161,13 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
     def checkpoint(ep: int, b: int) -> None:
         if is_main:
             _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                          "epoch": ep, "batch_in_epoch": b, "step": step}, ckpt_path)
+                          "epoch": ep, "batch_in_epoch": b, "step": step, "config": json.dumps(identity)}, ckpt_path)
         if world > 1:
             dist.barrier()
 
     if is_main:
         save_json({"pretext": cfg.__dict__, "crop": run.crop.to_dict(), "manipulation": run.manipulation.to_dict(),
+                   "augment": run.augment.to_dict(),
                    "world_size": world, "device": str(device), "faces": len(dataset),
                    "steps_per_epoch": steps_per_epoch}, out_dir / "pretext_config.json")
     log_path = out_dir / "log.csv"
@@ -183,7 +215,7 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
                                 tb.add_scalar(k, v, step)
                 if cfg.ckpt_every_steps and step % cfg.ckpt_every_steps == 0:
                     checkpoint(epoch, batch_in_epoch)
-                if stop.hit or step >= total_steps:
+                if stop.any(world, device) or step >= total_steps:
                     break
             if stop.hit:
                 checkpoint(epoch, batch_in_epoch)
@@ -209,6 +241,13 @@ def train_pretext(run: RunConfig, sets: list, out_dir: Path, resume: bool = Fals
         spent = json.loads(prev.read_text())["seconds"] if resume and prev.is_file() else 0.0
         save_json({"seconds": round(spent + time.perf_counter() - t_start, 1), "steps": step, "world_size": world,
                    "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}, prev)
+    if world > 1:  # DDP keeps the replicas equal; check it rather than ship rank 0's copy on trust
+        ours = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).double()
+        ref = ours.clone()
+        dist.broadcast(ref, 0)
+        if not torch.equal(ours, ref):
+            raise RuntimeError(f"rank {rank}'s weights differ from rank 0's after training (max difference "
+                               f"{(ours - ref).abs().max().item():.3g})")
     if is_main:
         save_weights(model, weights)
     if world > 1:
@@ -232,10 +271,14 @@ def save_weights(model: FaceNet, path: Path) -> None:
     save_file({k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}, str(path))
 
 
-def load_weights(path: Path, cfg: PretextConfig) -> FaceNet:
+def load_weights(path: Path, cfg: PretextConfig, as_shipped: bool = False) -> FaceNet:
+    """fp32 weights from `path`; as_shipped: rounded to fp16 first, as detector.artifact stores them."""
     from safetensors.torch import load_file
 
     model = make_model(cfg)
-    model.load_state_dict(load_file(str(path)), strict=True)
+    state = load_file(str(path))
+    if as_shipped:
+        state = {k: v.half().float() if v.is_floating_point() else v for k, v in state.items()}
+    model.load_state_dict(state, strict=True)
     return model.eval()
 

@@ -1,0 +1,99 @@
+"""The validation protocol on synthetic features: leave-one-source-out false alarms, the worst generator, processed
+copies in the density's data, and the spectrum reference."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from detector.anomaly import GMMConfig
+from detector.crop import CropConfig
+from train import protocol
+from train.cache import FaceSet
+from train.reference import log_spectrum
+
+SPLITS = {"pretext": 0.4, "calib": 0.3, "heldout": 0.3}
+
+
+def _faces(name: str, n: int) -> FaceSet:
+    idx = np.arange(n)
+    return FaceSet(name, f"{name}-key", np.zeros((n, 1, 1, 3), np.uint8), np.zeros((n, 68, 2), np.float32), idx,
+                   np.full((n, 4), np.nan), [f"{name}_{i:04d}.jpg" for i in range(n)], {})
+
+
+class _Sets:
+    """The two methods of train.stages.Sets the protocol uses, over synthetic sources."""
+
+    def __init__(self, n: dict[str, int]) -> None:
+        from train.cache import split_mask
+
+        self.real_eval = {k: _faces(k, v) for k, v in n.items()}
+        self.fake = {"gen": _faces("gen", 200)}
+        self._split = {k: split_mask(fs, SPLITS) for k, fs in self.real_eval.items()}
+
+    def split(self, name: str, evaluation: bool = False) -> dict[str, FaceSet]:
+        return {k: fs.subset(np.nonzero(self._split[k][name])[0]) for k, fs in self.real_eval.items()}
+
+
+@pytest.fixture(scope="module")
+def setting():
+    """Sources a, b, c drawn from one distribution; source "odd" from a shifted one; fakes from a third."""
+    rng = np.random.default_rng(0)
+    centre = {"a": 0.0, "b": 0.0, "c": 0.0, "odd": 6.0, "gen": 3.0}
+    sets = _Sets({"a": 900, "b": 900, "c": 900, "odd": 600})
+    feats_of = {k: rng.normal(centre[k], 1.0, size=(len(fs.files), 4)) for k, fs in {**sets.real_eval,
+                                                                                    **sets.fake}.items()}
+
+    def feats(faces: dict[str, FaceSet], degrade: str) -> dict[str, np.ndarray]:
+        shift = 0.0 if degrade == "none" else 0.5  # a "processed copy" moves the features a little
+        return {k: feats_of[fs.name][fs.file_idx] + shift for k, fs in faces.items()}
+
+    run = SimpleNamespace(data=SimpleNamespace(split=SPLITS, gmm_from=("pretext",), calibrate_on=("calib",),
+                                               split_seed=0))
+    return run, sets, feats
+
+
+def test_leave_one_source_out_flags_a_source_unlike_the_others(setting):
+    run, sets, feats = setting
+    cfg = GMMConfig(n_components=1, covariance_type="full", calib_folds=3)
+    data = protocol.density_data(run, sets, feats, cfg.calib_folds)
+    per = protocol.leave_one_source_out(run, sets, feats, data, cfg)
+    assert set(per) == {"a", "b", "c", "odd"}
+    assert per["odd"]["far"] > 95  # nothing like it was fitted: nearly all of it flagged
+    for k in "abc":  # like the rest: about the 5% target
+        assert 1 < per[k]["far"] < 11, (k, per[k])
+    # the test faces are the unseen splits (calib + heldout), from the evaluation faces
+    assert per["a"]["n"] == sum(len(sets.split(s)["a"]) for s in ("calib", "heldout"))
+    # while the pooled model, which saw "odd", flags few of its held-out faces
+    res = protocol.evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
+    assert res["heldout_far"]["odd"] < 20
+    assert res["loso_far_worst"]["source"] == "odd"
+
+
+def test_processed_copies_join_fit_and_calibration_with_their_folds(setting):
+    run, sets, feats = setting
+    plain = protocol.density_data(run, sets, feats, 3)
+    aug = protocol.density_data(run, sets, feats, 3, copies=2)
+    for k in plain.fit:
+        assert len(aug.fit[k]) == 3 * len(plain.fit[k]) and len(aug.calib[k]) == 3 * len(plain.calib[k])
+        np.testing.assert_array_equal(aug.folds[k], np.tile(plain.folds[k], 3))
+        np.testing.assert_allclose(aug.fit[k][len(plain.fit[k]):].mean(0) - plain.fit[k].mean(0), 0.5, atol=1e-9)
+
+
+def test_worst_generator_ignores_sets_too_small_to_judge():
+    per = {"big": {"auc": 70.0, "ap": 1, "acc": 1, "n_fake": 100}, "tiny": {"auc": 40.0, "ap": 1, "acc": 1, "n_fake": 9},
+           "mid": {"auc": 60.0, "ap": 1, "acc": 1, "n_fake": protocol.MIN_FAKES_FOR_WORST}}
+    assert protocol.worst_generator(per)["generator"] == "mid"
+    assert protocol.worst_generator({"tiny": per["tiny"]})["generator"] == "tiny"
+
+
+def test_log_spectrum_sees_blur_in_the_high_frequencies():
+    from PIL import Image, ImageFilter
+    from skimage import data
+
+    face = np.asarray(Image.fromarray(data.astronaut()).resize((224, 224)))
+    blurred = np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(2)))
+    s = log_spectrum([face, blurred], CropConfig(jpeg_quality=None))
+    assert s.shape == (2, 112) and np.isfinite(s).all()
+    assert s[1, 60:].mean() < s[0, 60:].mean() - 1.0  # blur removes high-frequency power
+    np.testing.assert_allclose(s[1, :3], s[0, :3], atol=0.5)  # and keeps the lowest frequencies

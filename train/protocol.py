@@ -1,0 +1,171 @@
+"""The validation protocol every choice is made on, and the model card's headline.
+
+Hard on purpose: a number that only holds on two generators, or on real faces of the very sources the mixture was
+fitted on, says little about the world. So:
+- generators: every configured generator (sd21, stylegan3, the t2i set, ...), at native size and rescaled
+  (DataConfig.fake_scales), against the held-out real faces; real and fake images alike re-encoded once as JPEG
+  at the image level before face detection (DataConfig.eval_jpeg). AUC, AP and Acc at the threshold per
+  generator, their mean, and the worst AUC (over generators with at least MIN_FAKES_FOR_WORST faces).
+- leave-one-source-out false alarms: for each real source, the density fitted and the threshold calibrated
+  without any face of that source, then the share of its faces that nothing was fitted on (every split but
+  pretext and the density's fit splits; evaluation prep) flagged. Every source and the worst. The feature
+  extractor is shared (retraining it per source would multiply training time by the number of sources).
+- reference rows under the same protocol (train.reference): a log-spectrum GMM, the untrained network, and the
+  supervised baseline.
+
+Features enter as a `Featurize` function, so the same protocol measures the network, the references and any
+experiment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from detector.anomaly import AnomalyModel, GMMConfig
+
+from .cache import FaceSet, file_folds
+from .metrics import detection_metrics, mean_metrics
+
+# (faces by source, degradation name) -> features by source
+Featurize = Callable[[dict[str, FaceSet], str], dict[str, np.ndarray]]
+MIN_FAKES_FOR_WORST = 30  # DALL-E 3 has 9 faces: reported with its count, too few to be the worst case
+
+
+@dataclass
+class DensityData:
+    """Features the density is fitted on and those that set its threshold, per real source, and the calibration
+    faces' fold ids (by file) when they are cross-fitted (None otherwise)."""
+
+    fit: dict[str, np.ndarray]
+    calib: dict[str, np.ndarray]
+    folds: dict[str, np.ndarray] | None
+
+    def fit_model(self, cfg: GMMConfig, leave_out: str | None = None) -> AnomalyModel:
+        """The anomaly model on every source but `leave_out`."""
+        def keep(d: dict[str, np.ndarray]) -> list[np.ndarray]:
+            return [v for k, v in d.items() if k != leave_out and len(v)]
+
+        fit = np.concatenate(keep(self.fit))
+        if not self.calib:
+            return AnomalyModel.fit(fit, cfg)
+        folds = np.concatenate(keep(self.folds)) if self.folds else None
+        return AnomalyModel.fit(fit, cfg, calibration=np.concatenate(keep(self.calib)), calibration_folds=folds)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {"fit": {k: len(v) for k, v in self.fit.items()}, "calib": {k: len(v) for k, v in self.calib.items()}}
+
+
+def density_data(run, sets, feats: Featurize, folds: int, copies: int = 0) -> DensityData:
+    """Features of the configured fit splits (DataConfig.gmm_from) and calibration splits (calibrate_on), by source,
+    each face as stored plus `copies` benignly processed copies (train.augment; a copy keeps its face's fold)."""
+    d = run.data
+    fit: dict[str, list] = {}
+    calib: dict[str, list] = {}
+    fold_ids: dict[str, list] = {}
+    versions = ["none", *[f"benign{c}" for c in range(copies)]]
+    for split in d.gmm_from:
+        for version in versions:
+            for k, v in feats(sets.split(split), version).items():
+                fit.setdefault(k, []).append(v)
+    for split in d.calibrate_on:
+        faces = sets.split(split)
+        for version in versions:
+            for k, v in feats(faces, version).items():
+                calib.setdefault(k, []).append(v)
+                fold_ids.setdefault(k, []).append(file_folds(faces[k], folds, d.split_seed))
+    cat = lambda m: {k: np.concatenate(v) for k, v in m.items()}  # noqa: E731
+    return DensityData(cat(fit), cat(calib), cat(fold_ids) if calib and folds >= 2 else None)
+
+
+def unseen_splits(run) -> list[str]:
+    """Real splits nothing is fitted on: not pretext training, not the density's fit."""
+    return [s for s in run.data.split if s != "pretext" and s not in run.data.gmm_from]
+
+
+def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GMMConfig) -> dict[str, dict]:
+    """{source: {"far": % of its unseen faces flagged by a density fitted and calibrated without it, "n": faces}}."""
+    out = {}
+    for source in sets.real_eval:
+        others_fit = [k for k, v in data.fit.items() if k != source and len(v)]
+        others_cal = [k for k, v in data.calib.items() if k != source and len(v)]
+        if not others_fit or (data.calib and not others_cal):
+            continue  # nothing left to fit or calibrate on without this source
+        test = [feats(sets.split(s, evaluation=True), "none").get(source) for s in unseen_splits(run)]
+        test = [t for t in test if t is not None and len(t)]
+        if not test:
+            continue
+        z = np.concatenate(test)
+        m = data.fit_model(cfg, leave_out=source)
+        out[source] = {"far": 100 * float(np.mean(m.score(z) < m.threshold())), "n": int(len(z))}
+    return out
+
+
+def worst_generator(per_generator: dict[str, dict]) -> dict:
+    """The generator with the lowest AUC among those with enough faces to be a worst case."""
+    eligible = {g: m for g, m in per_generator.items() if m["n_fake"] >= MIN_FAKES_FOR_WORST} or per_generator
+    g = min(eligible, key=lambda k: eligible[k]["auc"])
+    return {"generator": g, "auc": eligible[g]["auc"], "ap": eligible[g]["ap"], "acc": eligible[g]["acc"]}
+
+
+def evaluate(run, sets, feats: Featurize, anomaly: AnomalyModel, degrades=("none",),
+             loso: tuple[DensityData, GMMConfig] | None = None) -> dict:
+    """Per degradation: per-generator metrics at the anomaly model's threshold, mean, worst, held-out false alarms
+    (pooled and per source), AUC per generator x real source; with `loso`, leave-one-source-out false alarms."""
+    thr = anomaly.threshold()
+    out = {}
+    for deg in degrades:
+        real = {k: anomaly.score(v) for k, v in feats(sets.split("heldout", evaluation=True), deg).items()}
+        fake = {g: anomaly.score(v) for g, v in feats(sets.fake, deg).items()}
+        all_real = np.concatenate(list(real.values()))
+        per = {g: detection_metrics(all_real, s, thr) for g, s in fake.items()}
+        out[deg] = {"per_generator": per, "mean": mean_metrics(per), "worst": worst_generator(per) if per else {},
+                    "auc_by_real_source": {g: {k: detection_metrics(v, s, thr)["auc"] for k, v in real.items()}
+                                           for g, s in fake.items()},
+                    "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
+                    "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
+    if loso is not None:
+        per_source = leave_one_source_out(run, sets, feats, *loso)
+        out["none"]["loso_far"] = per_source
+        if per_source:
+            worst = max(per_source, key=lambda k: per_source[k]["far"])
+            out["none"]["loso_far_worst"] = {"source": worst, **per_source[worst]}
+    return out
+
+
+def headline_table(rows: dict[str, dict]) -> list[str]:
+    """Markdown lines: one column per model (an `evaluate(...)["none"]` entry each), a row per generator (AUC), then
+    the mean and worst AUC, pooled held-out false alarms and the worst leave-one-source-out false alarms."""
+    labels = list(rows)
+    gens = list(dict.fromkeys(g for r in rows.values() for g in r["per_generator"]))
+    first = next(iter(rows.values()))["per_generator"] if rows else {}
+    def cell(r: dict, g: str) -> str:
+        return f"{r['per_generator'][g]['auc']:.1f}" if g in r["per_generator"] else "-"
+
+    L = ["| AUC (fake = positive) | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+    L += [f"| {g} (n={first[g]['n_fake'] if g in first else '?'}) | " + " | ".join(cell(r, g) for r in rows.values())
+          + " |" for g in gens]
+    L.append("| **mean AUC** | " + " | ".join(f"**{r['mean']['auc']:.1f}**" for r in rows.values()) + " |")
+    L.append("| **worst AUC** | " + " | ".join(
+        f"**{r['worst']['auc']:.1f}** ({r['worst']['generator']})" for r in rows.values()) + " |")
+    L.append("| mean AP | " + " | ".join(f"{r['mean']['ap']:.1f}" for r in rows.values()) + " |")
+    L.append("| mean Acc at the threshold | " + " | ".join(f"{r['mean']['acc']:.1f}" for r in rows.values()) + " |")
+    L.append("| held-out false alarms (%) | " + " | ".join(f"{r['heldout_far_all']:.1f}" for r in rows.values()) + " |")
+    L.append("| **worst leave-one-source-out false alarms (%)** | " + " | ".join(
+        f"**{r['loso_far_worst']['far']:.1f}** ({r['loso_far_worst']['source']})" if "loso_far_worst" in r else "-"
+        for r in rows.values()) + " |")
+    return L
+
+
+def loso_table(rows: dict[str, dict]) -> list[str]:
+    """Markdown lines: leave-one-source-out false alarms (%) per real source, one column per model."""
+    rows = {k: r for k, r in rows.items() if "loso_far" in r}
+    sources = list(dict.fromkeys(s for r in rows.values() for s in r["loso_far"]))
+    L = ["| left-out source (faces) | " + " | ".join(rows) + " |", "|---" * (len(rows) + 1) + "|"]
+    for s in sources:
+        n = next(r["loso_far"][s]["n"] for r in rows.values() if s in r["loso_far"])
+        L.append(f"| {s} ({n}) | " + " | ".join(f"{r['loso_far'][s]['far']:.1f}" if s in r["loso_far"] else "-"
+                                                for r in rows.values()) + " |")
+    return L
