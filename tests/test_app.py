@@ -109,6 +109,35 @@ def test_twenty_concurrent_requests_are_all_answered(client, app_url, astronaut_
     assert len(lls) == 1  # same image, same answer under concurrency
 
 
+@pytest.fixture(scope="module")
+def deep_astronauts(tmp_path_factory) -> dict[str, Path]:
+    """The astronaut as a 16-bit greyscale PNG and a float32 TIFF: formats a generic 8-bit decode gets wrong."""
+    import numpy as np
+    from PIL import Image
+    from skimage import data
+
+    d = tmp_path_factory.mktemp("deep")
+    grey = np.asarray(Image.fromarray(data.astronaut()).convert("L"))
+    Image.fromarray(grey.astype(np.uint16) * 257).save(d / "astronaut16.png")
+    Image.fromarray(grey.astype(np.float32) / 255, mode="F").save(d / "astronaut_float.tif")
+    return {"png16": d / "astronaut16.png", "tiff32f": d / "astronaut_float.tif"}
+
+
+def test_score_reads_uploads_with_detectors_loader(client, deep_astronauts, tiny_model_dir, capsys):
+    """/score hands the uploaded file to detector's loader, so it finds the face wherever the CLI does."""
+    from gradio_client import handle_file
+
+    from detector.cli import main as cli
+
+    for name, path in deep_astronauts.items():
+        r = client.predict(handle_file(str(path)), 0.05, api_name="/score")
+        assert len(r["faces"]) == 1, (name, r)
+        assert cli(["score", str(path), "--json", "--model", str(tiny_model_dir)]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert [row["face"] for row in rows] == [1], name  # the CLI finds the same one face
+        assert rows[0]["log_likelihood"] == pytest.approx(r["faces"][0]["log_likelihood"], abs=1e-3)
+
+
 def test_bad_uploads_give_messages_and_the_server_goes_on(client, bad_files, no_face_png, astronaut_png):
     from gradio_client import handle_file
 
@@ -133,31 +162,97 @@ def test_other_endpoints(client, astronaut_png, no_face_png):
     table, csv_path, msg = client.predict([handle_file(str(astronaut_png)), handle_file(str(no_face_png))], 0.05,
                                           api_name="/batch")
     assert len(table["data"]) == 2 and Path(csv_path).read_text().startswith("file,face,box")
+    assert "5.0% false alarms" in msg  # the rate the Batch tab used, stated
     fig, note = client.predict("tsne", api_name="/embedding")
     assert fig is not None and "Detect a face first" in note
 
 
-def test_browser_upload_shows_verdict_and_plot(app_url, astronaut_png):
+def test_batch_rows_name_the_uploaded_file_and_the_reason(client, bad_files, astronaut_png):
+    from gradio_client import handle_file
+
+    files = [astronaut_png, bad_files["truncated"], bad_files["text"]]
+    table, csv_path, msg = client.predict([handle_file(str(f)) for f in files], 0.2, api_name="/batch")
+    rows = table["data"]
+    assert [r[0] for r in rows] == [f.name for f in files]
+    for r in rows[1:]:
+        assert "cannot" in r[2].lower() or "not" in r[2].lower(), r
+        assert "/tmp" not in r[2] and "gradio" not in r[2], r  # no server path
+    assert rows[0][3] in ("likely photographic", "uncertain", "likely AI-generated")
+    csv_text = Path(csv_path).read_text()
+    assert "/tmp" not in csv_text and all(f.name in csv_text for f in files)
+    assert "20.0% false alarms" in msg
+
+
+def test_browser_upload_verdict_certainty_and_no_stale_outputs(app_url, astronaut_png, no_face_png, bad_files,
+                                                                tmp_path):
+    """Real Chromium at 1366 px: an upload runs the model by itself and shows a verdict with its certainty, the map
+    at a fixed size beside the crop and the score plot (checked on a screenshot); a new upload (no face) and a bad
+    file replace every output of the previous image."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
         pytest.skip("Debian's chromium is not installed")
+    import numpy as np
+    from PIL import Image
     from playwright.sync_api import sync_playwright
+
+    def upload(page, path, text):
+        page.locator("input[type=file]").first.set_input_files(str(path))
+        page.wait_for_function(f"document.querySelector('#detect-message')?.innerText.includes({text!r})",
+                               timeout=120_000)
+
+    def outputs(page):
+        return {"maps": page.locator("#detect-explain img").count(), "plot": page.locator("#detect-plot img").count(),
+                "faces image": page.locator("#detect-faces img").count(),
+                "table": page.locator("#detect-table tbody").inner_text().strip()}
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 1400})
-        page.goto(app_url, wait_until="domcontentloaded", timeout=60_000)
-        detect = page.get_by_role("button", name="Detect", exact=True)
-        detect.wait_for(timeout=60_000)
-        page.locator("input[type=file]").first.set_input_files(str(astronaut_png))
-        page.locator("#component-0 img, [data-testid='image'] img").first.wait_for(timeout=30_000)
-        detect.click()
-        page.wait_for_function("document.querySelector('#detect-message')?.innerText.includes('face(s)')",
-                               timeout=120_000)
-        message = page.locator("#detect-message").inner_text()
-        assert "1 face(s)" in message
-        table = page.locator("#detect-table").inner_text()
-        assert "consistent with a camera photo" in table or "flagged as AI-generated" in table
-        assert page.locator("#detect-plot img, #detect-plot svg, #detect-plot canvas").count() >= 1
-        browser.close()
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 1700})
+            page.goto(app_url, wait_until="domcontentloaded", timeout=60_000)
+            page.get_by_role("button", name="Detect", exact=True).wait_for(timeout=60_000)
+
+            upload(page, astronaut_png, "face(s)")  # no click: the upload runs the model
+            assert "1 face(s)" in page.locator("#detect-message").inner_text()
+            table = page.locator("#detect-table").inner_text()
+            assert any(b in table for b in ("likely photographic", "uncertain", "likely AI-generated")), table
+            assert any(v in table for v in ("consistent with a camera photo", "flagged as AI-generated")), table
+            shot = tmp_path / "detect.png"
+            page.screenshot(path=str(shot), full_page=True)
+            crop, heat = [page.locator("#detect-explain img").nth(i).bounding_box() for i in range(2)]
+            assert 150 <= heat["width"] <= 420 and abs(heat["width"] - heat["height"]) < 4, heat  # fixed, square
+            assert abs(crop["y"] - heat["y"]) < 2 and crop["x"] < heat["x"]  # beside the face crop
+            plot = page.locator("#detect-plot img").bounding_box()
+            assert 400 <= plot["width"] <= 700, plot
+            pix = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+            region = pix[int(plot["y"]):int(plot["y"] + plot["height"]), int(plot["x"]):int(plot["x"] + plot["width"])]
+            assert (region < 200).mean() > 0.01, "the score plot is blank in the screenshot"
+            maps = pix[int(heat["y"]):int(heat["y"] + heat["height"]), int(heat["x"]):int(heat["x"] + heat["width"])]
+            assert maps.std() > 10, "the explanation map is blank in the screenshot"
+            assert outputs(page)["faces image"] == 1
+
+            upload(page, no_face_png, "No face found")  # a new image: nothing of the astronaut remains
+            assert outputs(page) == {"maps": 0, "plot": 0, "faces image": 0, "table": ""}
+
+            upload(page, astronaut_png, "face(s)")
+            upload(page, bad_files["text"], "Cannot read this image")  # a bad file clears the old results
+            assert outputs(page) == {"maps": 0, "plot": 0, "faces image": 0, "table": ""}
+        finally:
+            browser.close()
+
+
+def test_score_plot_scales_to_the_bulk_and_pins_outlying_faces():
+    """A few reference outliers (-6000 against a bulk of 1500..2700) must not squeeze the plot into a corner; a face
+    far outside is pinned at the edge with its value."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    ref = np.sort(np.r_[np.linspace(1500, 2700, 990), np.full(10, -6000.0)])
+    lo, hi = app.plot_range(ref, 1600.0, [2000.0, -5000.0])
+    assert -200 < lo < 1500 and 2700 < hi < 3000
+    fig = app.score_plot(ref, 1600.0, [2000.0, -5000.0], [False, True])
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "1" in labels and "2 (-5000)" in labels

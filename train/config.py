@@ -50,7 +50,7 @@ class PretextConfig:
     backbone: str = "resnet50"
     embed_dim: int = 768
     input_filter: str = "none"  # "none" (paper), "highpass" or "rgb+highpass" (detector.model)
-    epochs: int = 20
+    epochs: int = 20  # 0: no pretext training, the seeded random-init network (what the CPU default ships; see card)
     batch_size: int = 256  # global: split evenly over DDP ranks
     lr: float = 1e-5
     weight_decay: float = 1e-4

@@ -72,5 +72,7 @@ def untrained_row(run, sets) -> dict:
 
 def reference_rows(run, sets) -> dict[str, dict]:
     g: GMMConfig = replace(run.gmm, **SPECTRUM_GMM)
-    return {f"log-spectrum GMM (PCA-{g.pca_dim}, K={g.n_components})": spectrum_row(run, sets),
-            "untrained network (random init)": untrained_row(run, sets)}
+    rows = {f"log-spectrum GMM (PCA-{g.pca_dim}, K={g.n_components})": spectrum_row(run, sets)}
+    if run.pretext.epochs:  # with epochs = 0 the model itself is the untrained network
+        rows["untrained network (random init)"] = untrained_row(run, sets)
+    return rows

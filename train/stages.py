@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from detector.anomaly import AnomalyModel, GMMConfig
+from detector.anomaly import GMMConfig
 from detector.artifact import save_artifact
 from detector.pipeline import Detector
 
@@ -27,7 +29,7 @@ from .config import RunConfig, save_json
 from . import protocol
 from .embed import cached_features, model_key
 from .exif import TAGS
-from .metrics import detection_metrics, markdown_table, mean_metrics, source_auc_table
+from .metrics import markdown_table, source_auc_table
 from .pretext import load_weights, random_init_weights, train_pretext
 from .protocol import Featurize, density_data
 
@@ -93,6 +95,8 @@ def stage_cache(run: RunConfig) -> Sets:
 
 def stage_pretext(run: RunConfig, sets: Sets, resume: bool = False, out: Path | None = None, cfg=None) -> Path:
     out = out or run.run_dir / "pretext"
+    if (cfg or run.pretext).epochs == 0:  # no pretext training: the seeded untrained network (see PretextConfig)
+        return random_init_weights(cfg or run.pretext, out)
     train_sets = list(sets.split("pretext").values())
     return train_pretext(run, train_sets, out, resume=resume, cfg=cfg)
 
@@ -226,12 +230,26 @@ def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, det: Detector, 
         ref["fake"] = np.concatenate(list(fakes.values())).astype(np.float16)
         ref["fake_labels"] = np.concatenate([np.full(len(z), g) for g, z in fakes.items()])
         np.savez_compressed(artifact / "reference.npz", **ref)
-    save_json({"per_generator": {g: {k: round(m[k], 2) for k in ("acc", "ap", "auc")}
+    worst, loso = res["worst"], res.get("loso_far_worst")
+    prep = f"JPEG q{run.data.eval_jpeg} re-encode of every evaluation image" if run.data.eval_jpeg else "as stored"
+    save_json({"per_generator": {g: {**{k: round(m[k], 2) for k in ("acc", "ap", "auc")}, "n_fake": m["n_fake"]}
                                  for g, m in res["per_generator"].items()},
                "mean": {k: round(v, 2) for k, v in res["mean"].items()},
+               "worst": {"generator": worst.get("generator"), "auc": round(worst.get("auc", float("nan")), 2)},
                "heldout_far": round(res["heldout_far_all"], 2), "n_heldout": res["n_heldout"],
-               "matched_processing": f"one JPEG q{run.crop.jpeg_quality} re-encode of every face crop"},
+               "loso_far": {k: round(v["far"], 2) for k, v in res.get("loso_far", {}).items()},
+               "loso_far_worst": {"source": loso["source"], "far": round(loso["far"], 2)} if loso else None,
+               "evaluation_prep": prep,
+               "matched_processing": f"one JPEG q{run.crop.jpeg_quality} re-encode of every face crop",
+               "measured_on": measured_on()},
               artifact / "eval_summary.json")
+
+
+def measured_on() -> str:
+    """The device the numbers were measured on, in words (the card and README say which device produced them)."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"{os.cpu_count()}-core CPU"
 
 
 def make_figures(run: RunConfig, sets: Sets, det: Detector, wkey: str) -> dict[str, str]:

@@ -191,7 +191,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_data, tmp_path):
     out = run.run_dir / "pretext"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "train", "pretext", "--config", str(cfg_path)],
-                            cwd=Path(__file__).resolve().parent.parent, env=env,
+                            cwd=Path(__file__).resolve().parents[2], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ckpt = out / "checkpoint.pt"
     deadline = time.time() + 240
@@ -332,7 +332,7 @@ def _launch(args: list[str], **kw):
     import subprocess
 
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(args, cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen(args, cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, **kw)
 
 

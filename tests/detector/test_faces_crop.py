@@ -40,6 +40,13 @@ def test_unknown_or_unavailable_backend():
     except ImportError:
         with pytest.raises(BackendUnavailableError, match="face-alignment"):
             get_face_finder("fan")
+        return
+    try:  # installed: either its weights are cached and it finds the astronaut, or it says why it cannot run
+        finder = get_face_finder("fan")
+    except BackendUnavailableError as e:
+        assert "weights" in str(e)
+    else:
+        assert len(finder(data.astronaut())) == 1
 
 
 def test_crop_is_square_224_and_maps_landmarks():
@@ -103,3 +110,16 @@ def test_network_input_is_the_one_path_from_crop_to_network(detector):
     item, manipulated, _ = PretextDataset([fs], cfg, manip_prob=0.0)[0]
     assert manipulated == 0
     torch.testing.assert_close(item, x[0])
+
+
+def test_cnn_fallback_finds_a_face_that_fills_the_frame_and_nothing_in_a_face_free_image():
+    from detector.faces import DlibFaceFinder
+
+    close = data.astronaut()[93:170, 184:261]  # the face alone, cut at the chin and temples: HOG misses it
+    assert DlibFaceFinder(cnn_side=None)(close) == []
+    faces = get_face_finder("dlib")(close)
+    assert len(faces) == 1 and faces[0].landmarks.shape == (68, 2)
+    x0, y0, x1, y1 = faces[0].box
+    assert x1 - x0 > 0.5 * close.shape[1]  # the face, not a detail of it
+    assert get_face_finder("dlib")(data.coffee()) == []  # the CNN runs here too (HOG finds nothing) and finds nothing
+    assert get_face_finder("dlib").settings()["cnn_side"] == 256  # part of the training cache key

@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from detector.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(args, capsys):
@@ -30,7 +32,10 @@ def test_json_and_csv(tiny_model_dir, astronaut_png, no_face_png, capsys):
     assert rows[0]["landmarks"] == 68 and rows[1]["verdict"] == "no face found"
     rc, out, _ = run_cli([astronaut_png, "--model", tiny_model_dir, "--csv"], capsys)
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert rc == 0 and len(rows) == 1 and float(rows[0]["log_likelihood"]) != 0
+    from detector import Detector
+
+    expected = Detector.load(tiny_model_dir).score(astronaut_png)[0].log_likelihood
+    assert rc == 0 and len(rows) == 1 and float(rows[0]["log_likelihood"]) == pytest.approx(expected, abs=1e-3)
     assert rows[0]["landmarks"] == "68" and rows[0]["verdict"]
 
 

@@ -1,0 +1,47 @@
+"""The model card and the README's model paragraph state only numbers read from the run's files."""
+
+import ast
+import re
+from pathlib import Path
+
+from train.card import README_END, README_START, readme_summary
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Numbers card.py may type: descriptions of the data sources (image sizes, JPEG qualities, a camera model, a
+# licence version, StyleGAN's psi range), the paper's citation and its published setup and figures. Anything
+# measured or configured here must come from the run's files instead.
+ALLOWED = {
+    "128", "200", "250", "256", "512", "470", "768", "75", "90", "95", "340", "60", "4.0", "0.5", "1.0",  # data sources
+    "2.1", "3", "4",  # model names: Stable Diffusion 2.1, DALL-E 3, GPT-4o
+    "5",  # the fixed high-pass layer's 5x5 kernel (an architecture constant, not a setting)
+    "2025", "20", "200,000", "5,000", "50", "10",  # the paper: year, epochs, batch 256, FDF size, test faces, claim
+    "86.63", "93.01", "93.43", "76.13", "75.12", "84.12", "85.49", "82.61", "97.45",  # the paper's Tables I-II
+    "2", "01", "12", "2026",  # 2-D spectrum; docs/experiments/2026-12-01-... paths
+    "0",  # "0" in format specs such as "{x:.0%}" and "q0"-free text
+}
+
+
+def string_literals(path: Path) -> list[str]:
+    return [n.value for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)]
+
+
+def test_card_module_types_no_measured_number():
+    found = {m for s in string_literals(ROOT / "train" / "card.py")
+             for m in re.findall(r"(?<![\w.{:])\d+(?:[.,]\d+)*", s)}
+    assert found <= ALLOWED, f"hand-typed numbers in train/card.py: {sorted(found - ALLOWED)}"
+
+
+def test_card_literal_check_would_catch_a_typed_rate(tmp_path):
+    bad = tmp_path / "card.py"
+    bad.write_text('L = ["trains at 11 img/s on a 2-core CPU"]\n')
+    found = {m for s in string_literals(bad) for m in re.findall(r"(?<![\w.{:])\d+(?:[.,]\d+)*", s)}
+    assert found - ALLOWED == {"11"}
+
+
+def test_readme_model_paragraph_is_generated_from_the_shipped_artifact():
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index(README_START) + len(README_START):readme.index(README_END)].strip()
+    assert block == readme_summary(ROOT / "assets" / "default"), (
+        "README's model paragraph disagrees with assets/default: run `python -m train.card --readme README.md`")
