@@ -38,6 +38,11 @@ def test_default_model_loads_and_flags_by_its_own_threshold():
     det = Detector.load(DEFAULT, device="cpu")
     cfg = json.loads((DEFAULT / "config.json").read_text())
     assert det.model.cfg == ModelConfig(**cfg["model"])
+    from safetensors.torch import load_file
+
+    stored, loaded = load_file(str(DEFAULT / "model.safetensors")), det.model.state_dict()
+    assert stored.keys() == loaded.keys()  # every weight the network uses comes from the file, as stored
+    assert all(torch.equal(loaded[k].to(v.dtype), v) for k, v in stored.items())
     assert det.anomaly.gmm.n_components == cfg["training"]["gmm"]["n_components"]
     ref = det.anomaly.reference_scores
     assert abs(np.mean(ref < det.anomaly.threshold()) - det.anomaly.far) < 0.01
