@@ -55,9 +55,8 @@ class Service:
         except ModelNotFoundError as e:
             self.error = str(e)
         self.reference = load_reference(self.model_dir) if self.det else {}
-        summary, config = self.model_dir / "eval_summary.json", self.model_dir / "config.json"
+        summary = self.model_dir / "eval_summary.json"
         self.summary = json.loads(summary.read_text()) if summary.is_file() else None
-        self.config = json.loads(config.read_text()) if config.is_file() else {}
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="maps")
         self._maps: dict[str, Future] = {}
         if self.reference.get("real") is not None:
@@ -169,14 +168,19 @@ def _require(svc: Service) -> Detector:
     return svc.det
 
 
+def by_name(message: str, path: str | Path) -> str:
+    """`message` with Gradio's temporary path of an upload replaced by the file's own name."""
+    return message.replace(str(path), Path(path).name)
+
+
 def _analyse(svc: Service, path: str | None) -> tuple[Analysis | None, str]:
     det = _require(svc)
     if not path:
         return None, "Upload, paste or capture an image first."
     try:
         a = det.analyse(path)
-    except DetectorError as e:  # name the upload, not Gradio's temporary path
-        return None, f"**Cannot read this image:** {str(e).replace(str(path), Path(path).name)}"
+    except DetectorError as e:
+        return None, f"**Cannot read this image:** {by_name(str(e), path)}"
     if not a.faces:
         return a, "**No face found.** The detector needs a face of at least ~80 pixels, roughly frontal."
     return a, ""
@@ -289,8 +293,7 @@ def build(svc: Service) -> gr.Blocks:
         rows, unread = score_files(det, paths, far, progress=False)
         # Gradio keeps each upload under its own name in a temporary folder: show the name, never the server path
         rows = [{**r, "file": Path(r["file"]).name,
-                 **({"error": r["error"].replace(r["file"], Path(r["file"]).name)} if "error" in r else {})}
-                for r in rows]
+                 **({"error": by_name(r["error"], r["file"])} if "error" in r else {})} for r in rows]
         table = [[r["file"], r.get("face", 0), r.get("error") or r.get("verdict", ""), r.get("certainty", ""),
                   r.get("percentile", ""), r.get("log_likelihood", ""), r.get("threshold", ""), r.get("caution") or ""]
                  for r in rows]
@@ -377,7 +380,7 @@ def build(svc: Service) -> gr.Blocks:
 
 def about_text(svc: Service) -> str:
     """The method and this model's own numbers, every setting read from the loaded artifact."""
-    cfg = svc.config
+    cfg = svc.det.config if svc.det else {}  # the artifact's config.json, as Detector.load read it
     tr, crop, model = cfg.get("training", {}), cfg.get("crop", {}), cfg.get("model", {})
     p, g = tr.get("pretext", {}), tr.get("gmm", {})
     k = svc.det.anomaly.gmm.n_components if svc.det else g.get("n_components", "?")
@@ -389,6 +392,7 @@ def about_text(svc: Service) -> str:
                f"This model: {model.get('backbone', 'ResNet')}, {p['epochs']} epochs from random init." if p else
                "This model's artifact does not record how it was trained.")
     fitted = sum(tr.get("gmm_fit_faces", {}).values())
+    far = 100 * (svc.det.anomaly.far if svc.det else g.get("far", 0.05))
     cap = f", rendered at most {crop['face_px']} px" if crop.get("face_px") else ""
     lines = [
         "## Method (Zou et al., ICASSP 2025)",
@@ -396,7 +400,7 @@ def about_text(svc: Service) -> str:
         "2. Pretext tasks: rank pairs of photos by 4 EXIF tags (aperture, exposure, focal length, ISO) and tell "
         f"artificially manipulated faces (eye/mouth flips, warps) from originals. {trained}",
         f"3. A Gaussian mixture (K={k}{pca}) models the {dim}-d features of {fitted or 'the'} photographic faces.",
-        f"4. A face's score is its log-likelihood; below the {100 * (g.get('far') or 0.05):g}th percentile of "
+        f"4. A face's score is its log-likelihood; below the {far:g}th percentile of "
         "photographic faces it is flagged. Certainty: *likely AI-generated* far below the threshold, *uncertain* "
         "near it, *likely photographic* well above it.",
         f"5. Every crop goes through the same processing ({crop.get('scale', '?')}x face box{cap}, "
@@ -423,7 +427,7 @@ def about_text(svc: Service) -> str:
               "- Faces under ~80 px or in strong profile are not found; a face that is found is always scored.",
               "- A flag means *unusual for the photographic faces this model saw*, not proof of generation: heavy "
               "filters, make-up, unusual lighting or cameras can be flagged too, and "
-              f"{100 * (g.get('far') or 0.05):g}% of real faces are by design.",
+              f"{far:g}% of real faces are by design.",
               f"- Fitted on {fitted or 'a few thousand'} faces on a CPU; the paper trains on ~200k faces with EXIF."]
     return "\n".join(lines)
 
