@@ -401,7 +401,9 @@ def about_text(svc: Service) -> str:
         f"artificially manipulated faces (eye/mouth flips, warps) from originals. {trained}",
         f"3. A Gaussian mixture (K={k}{pca}) models the {dim}-d features of {fitted or 'the'} photographic faces.",
         f"4. A face's score is its log-likelihood; below the {far:g}th percentile of "
-        "photographic faces it is flagged. Certainty: *likely AI-generated* far below the threshold, *uncertain* "
+        + ("photographic faces from sources the mixture never saw (each reference face scored by a mixture fitted "
+           "without its photo source) " if tr.get("calibrated_by") == "source" else "photographic faces ")
+        + "it is flagged. Certainty: *likely AI-generated* far below the threshold, *uncertain* "
         "near it, *likely photographic* well above it.",
         f"5. Every crop goes through the same processing ({crop.get('scale', '?')}x face box{cap}, "
         f"{crop.get('size', '?')} px" + (f", one JPEG q{crop['jpeg_quality']} re-encode" if crop.get("jpeg_quality")

@@ -46,6 +46,11 @@ class GMMConfig:
     # 0: calibration faces only set the threshold. k >= 2: they are cross-fitted in k folds (see AnomalyModel.fit),
     # so every face trains the mixture and every calibration score is still out-of-sample.
     calib_folds: int = 0
+    # "file": the calibration faces are cross-fitted in `calib_folds` folds by file. "source": every fit and
+    # calibration face is a reference, scored by a mixture fitted without its whole photo source (one fold per
+    # source; train.protocol.DensityData), so the threshold is the 5% point of faces from a source the mixture has
+    # not seen - what a user's photo is. Grouping needs the faces' sources, so it is done at training time.
+    calib_by: str = "file"
     # None: the mixture on the raw embedding (the paper). d: on the first d whitened principal components.
     pca_dim: int | None = None
 
@@ -74,7 +79,8 @@ class AnomalyModel:
         is fitted on embeddings + calibration, and the faces of each fold are scored by a mixture fitted on
         everything but that fold. A high-dimensional mixture scores its own fit set optimistically (with a few
         thousand 768-d faces, none of them falls below the 5% threshold of unseen ones); cross-fitting keeps the
-        reference scores out-of-sample while every face still trains the mixture.
+        reference scores out-of-sample while every face still trains the mixture. `embeddings` may have no rows
+        when every face is in a fold (calibration by source, train.protocol).
         """
         x = np.asarray(embeddings, dtype=cfg.dtype)
         if calibration is None or calibration_folds is None:

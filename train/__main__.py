@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     run.run_dir.mkdir(parents=True, exist_ok=True)
     save_json(run.to_dict(), run.run_dir / "run_config.json")
 
+    from . import protocol
     from . import stages as st
     from .baseline import stage_baseline
 
@@ -55,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         elif stage == "gmm":
             print(st.stage_gmm(run, sets))
         elif stage == "evaluate":
-            res = st.stage_evaluate(run, sets)["results"]["none"]
-            print(f"mean AUC {res['mean'].get('auc', float('nan')):.2f}  AP {res['mean'].get('ap', float('nan')):.2f}  "
-                  f"Acc {res['mean'].get('acc', float('nan')):.2f}  held-out FAR {res['heldout_far_all']:.2f}%")
+            print(protocol.summary(st.stage_evaluate(run, sets)["results"]["none"]))
         elif stage == "ksweep":
             st.stage_ksweep(run, sets)
         elif stage == "ablation":

@@ -144,10 +144,13 @@ def write_card(run: RunConfig) -> Path:
     for k, v in counts.get("split", {}).items():
         L.append(f"| {k} | " + " | ".join(str(v.get(n, 0)) for n in names) + " |")
     cal, folds = ", ".join(run.data.calibrate_on), tr.get("calibration_folds")
+    by_source = tr.get("calibrated_by") == "source"
     L += ["", ("Pretext training: the `pretext` split (+ all EXIF photos); " if p.epochs else "No pretext training; ")
           + f"GMM fit: {', '.join(run.data.gmm_from)}"
           + (f" + {cal}" if folds else "") + "; threshold calibration: "
-          + (f"{cal}, cross-fitted in {folds} folds by file (each face scored by a mixture fitted "
+          + ("every fit and calibration face, each scored by a mixture fitted without its photo source "
+             f"({folds} sources)" if by_source else
+             f"{cal}, cross-fitted in {folds} folds by file (each face scored by a mixture fitted "
              "without its fold)" if folds else cal or "the GMM fit scores") + "; evaluation: `heldout` "
           f"reals vs every AI-generated face ({', '.join(run.data.fake) or 'none'}: validation only).", "",
           "**Licences and biases.** None of these sets ships a data licence except WebMorph (CC-BY-4.0) and the "
@@ -176,7 +179,9 @@ def write_card(run: RunConfig) -> Path:
           f"inference alike), CLIP normalisation; landmarks: {art.get('landmarks', run.data.backend)}.",
           f"- GMM: {density}; fitted on {sum((tr.get('gmm_fit_faces') or {'': 0}).values())} faces; threshold (the "
           f"{far} quantile) from {tr.get('calibration_faces', 0)} "
-          + (f"out-of-fold calibration scores ({folds} folds; the final fit plus the fold fits took "
+          + (f"out-of-source scores (one fold per photo source, {folds}: the {far} point of faces from a source the "
+             "mixture has not seen; the final fit plus the fold fits took " if by_source else
+             f"out-of-fold calibration scores ({folds} folds; the final fit plus the fold fits took "
              if folds else "calibration faces (fit took ")
           + f"{tr.get('gmm_fit_seconds', '?')} s).", ""]
     if ev:

@@ -143,13 +143,16 @@ def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path
     rng = np.random.default_rng(0)
     ref = z[rng.permutation(len(z))[: run.eval.reference_points]].astype(np.float16)
     counts = data.counts()
-    crossfit = data.folds is not None
+    by_source = gmm_cfg.calib_by == "source"
+    crossfit = by_source or data.folds is not None
     fitted = {k: v + (counts["calib"].get(k, 0) if crossfit else 0) for k, v in counts["fit"].items()}
     extra = {"training": {"run": run.name, "weights_sha1": wkey,
                           "gmm_fit_faces": fitted,  # cross-fitted calibration faces join the final fit
                           "threshold_from": list(run.data.calibrate_on) or "gmm fit scores",
-                          "calibration_faces": int(sum(counts["calib"].values())),
-                          "calibration_folds": gmm_cfg.calib_folds if crossfit else 0,
+                          # by source, every fit face is a reference too, scored without its source
+                          "calibration_faces": int(sum(fitted.values()) if by_source else sum(counts["calib"].values())),
+                          "calibration_folds": len(fitted) if by_source else (gmm_cfg.calib_folds if crossfit else 0),
+                          "calibrated_by": "source" if by_source else ("file" if crossfit else "none"),
                           "gmm_fit_seconds": round(fit_s, 2), "fit_dtype": str(anomaly.gmm.means_.dtype),
                           "pretext": (pretext_cfg or run.pretext).__dict__, "augment": run.augment.to_dict(),
                           "gmm": gmm_cfg.to_dict()},

@@ -1,12 +1,13 @@
 """The validation protocol on synthetic features: leave-one-source-out false alarms, the worst generator, processed
 copies in the density's data, and the spectrum reference."""
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from detector.anomaly import GMMConfig
+from detector.anomaly import AnomalyModel, GMMConfig
 from detector.crop import CropConfig
 from train import protocol
 from train.cache import FaceSet
@@ -70,6 +71,30 @@ def test_leave_one_source_out_flags_a_source_unlike_the_others(setting):
     assert res["loso_far_worst"]["source"] == "odd"
 
 
+def test_calibration_by_source_scores_each_source_by_a_mixture_fitted_without_it(setting):
+    run, sets, feats = setting
+    cfg = GMMConfig(n_components=1, covariance_type="full", calib_folds=3, calib_by="source")
+    data = protocol.density_data(run, sets, feats, cfg.calib_folds)
+    two = protocol.DensityData({k: data.fit[k] for k in "ab"}, {k: data.calib[k] for k in "ab"}, None)
+    whole = {k: np.concatenate([two.fit[k], two.calib[k]]) for k in "ab"}
+    expect = np.concatenate([AnomalyModel.fit(whole["b"], cfg).score(whole["a"]),
+                             AnomalyModel.fit(whole["a"], cfg).score(whole["b"])])
+    m = two.fit_model(cfg)
+    np.testing.assert_allclose(m.reference_scores, np.sort(expect), rtol=1e-6)
+    # the final mixture is fitted on every face of both sources
+    np.testing.assert_allclose(m.gmm.means_[0], m.project(np.concatenate(list(whole.values()))).mean(0), atol=1e-4)
+    # a source unlike the others has low out-of-source scores: the threshold for a new source is set lower than
+    # the one cross-fitting by file gives (which scores every face with its own source in the fit)
+    assert data.fit_model(cfg).threshold() < data.fit_model(replace(cfg, calib_by="file")).threshold()
+    # leaving a source out of the fit leaves it out of the calibration too
+    assert len(data.fit_model(cfg, leave_out="odd").reference_scores) == sum(
+        len(data.fit[k]) + len(data.calib[k]) for k in "abc")
+    with pytest.raises(ValueError, match="calib_by"):
+        data.fit_model(replace(cfg, calib_by="camera"))
+    with pytest.raises(ValueError, match="two sources"):
+        protocol.DensityData({"a": data.fit["a"]}, {"a": data.calib["a"]}, None).fit_model(cfg)
+
+
 def test_processed_copies_join_fit_and_calibration_with_their_folds(setting):
     run, sets, feats = setting
     plain = protocol.density_data(run, sets, feats, 3)
@@ -85,6 +110,20 @@ def test_worst_generator_ignores_sets_too_small_to_judge():
            "mid": {"auc": 60.0, "ap": 1, "acc": 1, "n_fake": protocol.MIN_FAKES_FOR_WORST}}
     assert protocol.worst_generator(per)["generator"] == "mid"
     assert protocol.worst_generator({"tiny": per["tiny"]})["generator"] == "tiny"
+
+
+def test_summary_names_the_worst_generator_and_source_and_can_drop_half_size_rows():
+    m = {"auc": 70.0, "ap": 1, "acc": 1, "n_fake": 50}
+    res = {"per_generator": {"g": m, "g@0.5x": {**m, "auc": 40.0}}, "mean": {"auc": 55.0},
+           "worst": {"generator": "g@0.5x", "auc": 40.0}, "heldout_far_all": 4.0,
+           "loso_far": {"a": {"far": 2.0, "n": 10}, "b": {"far": 9.5, "n": 20}},
+           "loso_far_worst": {"source": "b", "far": 9.5, "n": 20}}
+    head, gens, loso = protocol.summary(res).splitlines()
+    assert head == "mean AUC 55.0 worst 40.0 (g@0.5x) held-out FAR 4.0 LOSO worst 9.5 (b)"
+    assert gens.split() == ["g=70.0", "g@0.5x=40.0"] and loso.split() == ["LOSO", "a=2.0", "b=9.5"]
+    assert protocol.summary(res, native_only=True).splitlines()[1].split() == ["g=70.0"]
+    no_loso = {k: v for k, v in res.items() if not k.startswith("loso")}
+    assert "LOSO" not in protocol.summary(no_loso) and len(protocol.summary(no_loso).splitlines()) == 2
 
 
 def test_log_spectrum_sees_blur_in_the_high_frequencies():

@@ -104,11 +104,7 @@ def main(names: list[str]) -> None:
         data = protocol.density_data(run, sets, feats, GMM.calib_folds, v.get("copies", 0))
         res = protocol.evaluate(run, sets, feats, data.fit_model(GMM), loso=(data, GMM))["none"]
         out[name] = res
-        aucs = " ".join(f"{g}={m['auc']:.1f}" for g, m in res["per_generator"].items())
-        loso = " ".join(f"{k}={m['far']:.1f}" for k, m in res["loso_far"].items())
-        print(f"{name}: mean AUC {res['mean']['auc']:.1f} worst {res['worst']['auc']:.1f} ({res['worst']['generator']}) "
-              f"heldout FAR {res['heldout_far_all']:.1f} LOSO worst {res['loso_far_worst']['far']:.1f} "
-              f"({res['loso_far_worst']['source']}) [{time.time() - t:.0f}s]\n   {aucs}\n   LOSO {loso}", flush=True)
+        print(f"{name}: {protocol.summary(res)} [{time.time() - t:.0f}s]", flush=True)
         dest = ROOT / "runs" / "screen" / f"{name}.json"
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(json.dumps(res, indent=1, default=float))

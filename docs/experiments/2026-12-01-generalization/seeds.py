@@ -16,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
+from train import protocol  # noqa: E402
 from train.config import load_config  # noqa: E402
 from train.pretext import random_init_weights  # noqa: E402
 from train.stages import evaluate_artifact, load_for_eval, stage_cache, stage_gmm  # noqa: E402
@@ -29,11 +30,7 @@ def main(seeds: list[int]) -> None:
         base = run.run_dir / "seeds" / f"seed{seed}"
         artifact = stage_gmm(run, sets, random_init_weights(cfg, base / "pretext"), base / "artifact", pretext_cfg=cfg)
         r = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
-        aucs = " ".join(f"{g}={m['auc']:.1f}" for g, m in r["per_generator"].items() if "@" not in g)
-        loso = " ".join(f"{k}={m['far']:.1f}" for k, m in r["loso_far"].items())
-        print(f"seed {seed}: mean AUC {r['mean']['auc']:.1f} worst {r['worst']['auc']:.1f} ({r['worst']['generator']}) "
-              f"held-out FAR {r['heldout_far_all']:.1f} LOSO worst {r['loso_far_worst']['far']:.1f} "
-              f"({r['loso_far_worst']['source']})\n   {aucs}\n   LOSO {loso}", flush=True)
+        print(f"seed {seed}: {protocol.summary(r, native_only=True)}", flush=True)
 
 
 if __name__ == "__main__":
