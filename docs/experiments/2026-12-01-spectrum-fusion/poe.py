@@ -1,0 +1,106 @@
+"""A product of experts instead of one joint mixture: the shipped density on the network embedding (PCA-128, K=8)
+and the log-spectrum density (PCA-64, K=8), each fitted on its own block; a face's score is the sum of the two
+log-likelihoods (`poe`: the blocks taken as independent) or of the two standardized by their out-of-source
+reference scores (`poez`: median 0, interquartile range 1, so neither block's scale decides). The threshold is the
+5% point of the summed out-of-source scores of every fit and calibration face (each block's mixture fitted
+without the face's photo source), as in the shipped calibration by source.
+
+    python docs/experiments/2026-12-01-spectrum-fusion/poe.py --seeds 0 1 2 -- poe poez
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fusion import RUN, artifact
+
+from detector.anomaly import AnomalyModel
+from train import protocol
+from train.reference import spectrum_features
+from train.stages import load_for_eval, network_features, stage_cache
+
+NET_DIM = 768
+CFG_NET = replace(RUN.gmm, pca_dim=128)
+CFG_SPEC = replace(RUN.gmm, pca_dim=64)
+
+
+class PoE:
+    def __init__(self, net: AnomalyModel, spec: AnomalyModel, ref_net: np.ndarray, ref_spec: np.ndarray,
+                 standardize: bool, far: float) -> None:
+        self.net, self.spec, self.far = net, spec, far
+        self.norm = [(0.0, 1.0), (0.0, 1.0)]
+        if standardize:
+            self.norm = [(np.median(r), np.subtract(*np.percentile(r, [75, 25]))) for r in (ref_net, ref_spec)]
+        self.reference_scores = np.sort(self._combine(ref_net, ref_spec))
+
+    def _combine(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        (ma, sa), (mb, sb) = self.norm
+        return (a - ma) / sa + (b - mb) / sb
+
+    def score(self, z: np.ndarray) -> np.ndarray:
+        return self._combine(self.net.score(z[:, :NET_DIM]), self.spec.score(z[:, NET_DIM:]))
+
+    def threshold(self) -> float:
+        return float(np.quantile(self.reference_scores, self.far))
+
+
+class PoEData(protocol.DensityData):
+    standardize = False
+
+    def fit_model(self, cfg, leave_out=None):
+        sources = [k for k in dict.fromkeys([*self.fit, *self.calib]) if k != leave_out]
+        faces = [np.concatenate([d[k] for d in (self.fit, self.calib) if k in d]) for k in sources]
+        faces = [f for f in faces if len(f)]
+        folds = np.concatenate([np.full(len(f), i) for i, f in enumerate(faces)])
+        z = np.concatenate(faces)
+        refs, models = [], []
+        for cols, c in ((slice(0, NET_DIM), CFG_NET), (slice(NET_DIM, None), CFG_SPEC)):
+            x = z[:, cols]
+            ref = np.empty(len(x))
+            for f in np.unique(folds):
+                out = folds == f
+                ref[out] = AnomalyModel._fitted(x[~out], c).score(x[out])
+            refs.append(ref)
+            models.append(AnomalyModel._fitted(x, c))
+        return PoE(*models, *refs, standardize=self.standardize, far=cfg.far)
+
+
+def main(names: list[str], seeds: list[int]) -> None:
+    sets = stage_cache(RUN)
+    spec = spectrum_features(RUN)
+    for seed in seeds:
+        net = network_features(RUN, *load_for_eval(artifact(seed)))
+
+        def both(faces, degrade, net=net):
+            a, b = net(faces, degrade), spec(faces, degrade)
+            return {k: np.concatenate([a[k], b[k]], 1).astype(np.float32) for k in a}
+
+        d = protocol.density_data(RUN, sets, both, RUN.gmm.calib_folds, RUN.augment.copies)
+        for name in names:
+            t = time.time()
+            data = PoEData(d.fit, d.calib, d.folds)
+            data.standardize = name == "poez"
+            res = protocol.evaluate(RUN, sets, both, data.fit_model(RUN.gmm), loso=(data, RUN.gmm))["none"]
+            print(f"seed {seed} {name}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
+                  flush=True)
+            dest = ROOT / "runs" / "spectrum-fusion" / f"{name}-seed{seed}.json"
+            dest.write_text(json.dumps(res, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("names", nargs="*", default=["poe", "poez"])
+    a = ap.parse_args()
+    main(a.names, a.seeds)
