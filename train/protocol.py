@@ -63,14 +63,18 @@ class DensityData:
         on all the other sources; the final mixture is fitted on all of them. Why: cross-fitting by file scores
         faces of sources the mixture has seen, and on sources it has not (the leave-one-source-out check) the 5%
         threshold flagged up to 13% (docs/experiments/2026-12-01-random-features)."""
+        z, folds = self.by_source(leave_out)
+        return AnomalyModel.fit(z[:0], cfg, calibration=z, calibration_folds=folds)
+
+    def by_source(self, leave_out: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every fit and calibration face of every source but `leave_out`, and a fold id per face: its source."""
         sources = [k for k in dict.fromkeys([*self.fit, *self.calib]) if k != leave_out]
         faces = [np.concatenate([d[k] for d in (self.fit, self.calib) if k in d]) for k in sources]
-        sources, faces = zip(*[(k, z) for k, z in zip(sources, faces) if len(z)])
+        faces = [z for z in faces if len(z)]
         if len(faces) < 2:
             raise ValueError("calibration by source needs faces of at least two sources")
         folds = np.concatenate([np.full(len(z), i) for i, z in enumerate(faces)])
-        z = np.concatenate(faces)
-        return AnomalyModel.fit(z[:0], cfg, calibration=z, calibration_folds=folds)
+        return np.concatenate(faces), folds
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {"fit": {k: len(v) for k, v in self.fit.items()}, "calib": {k: len(v) for k, v in self.calib.items()}}

@@ -1,7 +1,8 @@
 """Does a joint density on [network embedding, log power spectrum] beat either alone? The default run's network
-(runs/default/artifact; seeds 1 and 2 from docs/experiments/2026-12-01-generalization/seeds.py) and the log-spectrum reference features (train/reference.py), each block scaled to unit
-total variance (one scalar per block, from the pretext split's real faces), concatenated, then the default mixture
-(K=8, full, threshold by source) on the first D whitened principal components. The validation protocol for each.
+(runs/default/artifact; seeds 1 and 2 from docs/experiments/2026-12-01-generalization/seeds.py) and the
+log-spectrum reference features (train/reference.py), each block scaled to unit total variance (one scalar per
+block, from the pretext split's real faces), concatenated, then the default mixture (K=8, full, threshold by
+source) on the first D whitened principal components. The validation protocol for each.
 
     python docs/experiments/2026-12-01-spectrum-fusion/fusion.py net128 spec64 joint128 joint192 joint256
     python docs/experiments/2026-12-01-generalization/seeds.py 1 2    # the seed networks' artifacts

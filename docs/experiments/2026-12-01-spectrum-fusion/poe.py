@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fusion import RUN, artifact
+from fusion import RUN, artifact, joint
 
 from detector.anomaly import AnomalyModel
 from train import protocol
@@ -31,7 +31,7 @@ from train.reference import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 NET_DIM = 768
-CFG_NET = replace(RUN.gmm, pca_dim=128)
+CFG_NET = RUN.gmm  # the shipped density (PCA-128)
 CFG_SPEC = replace(RUN.gmm, pca_dim=64)
 
 
@@ -55,15 +55,12 @@ class PoE:
         return float(np.quantile(self.reference_scores, self.far))
 
 
+@dataclass
 class PoEData(protocol.DensityData):
-    standardize = False
+    standardize: bool = False
 
     def fit_model(self, cfg, leave_out=None):
-        sources = [k for k in dict.fromkeys([*self.fit, *self.calib]) if k != leave_out]
-        faces = [np.concatenate([d[k] for d in (self.fit, self.calib) if k in d]) for k in sources]
-        faces = [f for f in faces if len(f)]
-        folds = np.concatenate([np.full(len(f), i) for i, f in enumerate(faces)])
-        z = np.concatenate(faces)
+        z, folds = self.by_source(leave_out)
         refs, models = [], []
         for cols, c in ((slice(0, NET_DIM), CFG_NET), (slice(NET_DIM, None), CFG_SPEC)):
             x = z[:, cols]
@@ -80,21 +77,16 @@ def main(names: list[str], seeds: list[int]) -> None:
     sets = stage_cache(RUN)
     spec = spectrum_features(RUN)
     for seed in seeds:
-        net = network_features(RUN, *load_for_eval(artifact(seed)))
-
-        def both(faces, degrade, net=net):
-            a, b = net(faces, degrade), spec(faces, degrade)
-            return {k: np.concatenate([a[k], b[k]], 1).astype(np.float32) for k in a}
-
+        both = joint(network_features(RUN, *load_for_eval(artifact(seed))), spec, 1.0, 1.0)
         d = protocol.density_data(RUN, sets, both, RUN.gmm.calib_folds, RUN.augment.copies)
         for name in names:
             t = time.time()
-            data = PoEData(d.fit, d.calib, d.folds)
-            data.standardize = name == "poez"
+            data = PoEData(d.fit, d.calib, d.folds, standardize=name == "poez")
             res = protocol.evaluate(RUN, sets, both, data.fit_model(RUN.gmm), loso=(data, RUN.gmm))["none"]
             print(f"seed {seed} {name}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
                   flush=True)
             dest = ROOT / "runs" / "spectrum-fusion" / f"{name}-seed{seed}.json"
+            dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(json.dumps(res, indent=1, default=float))
 
 
