@@ -245,7 +245,7 @@ def build(svc: Service) -> gr.Blocks:
         crop = max(a.crops, key=lambda c: c.square[2])  # the largest face
         cfg = ManipulationConfig(strength=strength, warp_scale=(warp, warp))
         outs = [manipulate(crop.image, crop.landmarks, k, int(seed), cfg) for k in MANIPULATIONS]
-        ll = det.anomaly.score(det.embed([crop.image, *[o for o, _ in outs]]))
+        ll = det.anomaly.score(det.features([crop.image, *[o for o, _ in outs]]))
         thr = det.anomaly.threshold()
         names = ["original", *MANIPULATIONS]
         rows = [[n, round(float(s), 2), VERDICT_FAKE if s < thr else VERDICT_REAL] for n, s in zip(names, ll)]
@@ -383,7 +383,7 @@ def about_text(svc: Service) -> str:
     cfg = svc.det.config if svc.det else {}  # the artifact's config.json, as Detector.load read it
     tr, crop, model = cfg.get("training", {}), cfg.get("crop", {}), cfg.get("model", {})
     p, g = tr.get("pretext", {}), tr.get("gmm", {})
-    k = svc.det.anomaly.gmm.n_components if svc.det else g.get("n_components", "?")
+    k = svc.det.anomaly.config.n_components if svc.det else g.get("n_components", "?")
     dim = model.get("embed_dim", "?")
     pca = f", on its first {g['pca_dim']} whitened principal components" if g.get("pca_dim") else ""
     trained = (f"**This model skips that training**: its {model.get('backbone', 'ResNet')} is at seeded random "
@@ -399,7 +399,10 @@ def about_text(svc: Service) -> str:
         "1. A ResNet learns features of **photographic faces only**, with no AI-generated image in training.",
         "2. Pretext tasks: rank pairs of photos by 4 EXIF tags (aperture, exposure, focal length, ISO) and tell "
         f"artificially manipulated faces (eye/mouth flips, warps) from originals. {trained}",
-        f"3. A Gaussian mixture (K={k}{pca}) models the {dim}-d features of {fitted or 'the'} photographic faces.",
+        f"3. A Gaussian mixture (K={k}{pca}) models the {dim}-d features of {fitted or 'the'} photographic faces."
+        + (f" A second one (K={k}, on {g['spectrum_dim']} whitened principal components) models the radially "
+           "averaged log power spectrum of the same crops, where up-sampling leaves its traces; a face's score is "
+           "the sum of the two log-likelihoods." if g.get("spectrum_dim") else ""),
         f"4. A face's score is its log-likelihood; below the {far:g}th percentile of "
         + ("photographic faces from sources the mixture never saw (each reference face scored by a mixture fitted "
            "without its photo source) " if tr.get("calibrated_by") == "source" else "photographic faces ")

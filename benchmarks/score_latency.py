@@ -1,4 +1,4 @@
-"""Per-face CPU latency of Detector.score (decode + detect + landmarks + crop + embed + GMM) vs the bare
+"""Per-face CPU latency of Detector.score (decode + detect + landmarks + crop + embed + spectrum + GMMs) vs the bare
 backbone forward on the same crop, measured in one run. Target: ratio <= 1.25.
 
     python -m benchmarks.score_latency [--model DIR] [--repeats 20] [--threads N]

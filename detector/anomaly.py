@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +53,43 @@ class GMMConfig:
     calib_by: str = "file"
     # None: the mixture on the raw embedding (the paper). d: on the first d whitened principal components.
     pca_dim: int | None = None
+    # None: the embedding alone. d: a second expert on the crop's log power spectrum (detector.spectrum), a mixture
+    # with these settings on its first d whitened principal components; a face's score is the sum of the two
+    # log-likelihoods (detector.product).
+    spectrum_dim: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def experts(self) -> dict[str, GMMConfig]:
+        """The settings of each expert's mixture, by feature block."""
+        one = replace(self, spectrum_dim=None)
+        if not self.spectrum_dim:
+            return {"embedding": one}
+        return {"embedding": one, "spectrum": replace(one, pca_dim=self.spectrum_dim)}
 
-class AnomalyModel:
+
+class Reference:
+    """Threshold and percentiles from sorted reference scores (the scores of photographic faces the threshold is
+    set on); shared by the one-mixture model and the product of experts."""
+
+    reference_scores: np.ndarray
+    far: float
+
+    def threshold(self, far: float | None = None) -> float:
+        """Score below which a face is flagged: the `far` quantile of the reference scores."""
+        f = self.far if far is None else far
+        if not 0.0 < f < 1.0:
+            raise ValueError(f"false-alarm rate must be in (0, 1), got {f}")
+        return float(np.quantile(self.reference_scores, f))
+
+    def percentile(self, scores: np.ndarray) -> np.ndarray:
+        """Percentage of reference photographic faces scoring at or below each score."""
+        ranks = np.searchsorted(self.reference_scores, np.asarray(scores, dtype=np.float64), side="right")
+        return 100.0 * ranks / len(self.reference_scores)
+
+
+class AnomalyModel(Reference):
     """GaussianMixture + the reference log-likelihoods that define thresholds and percentiles."""
 
     def __init__(self, gmm: GaussianMixture, reference_scores: np.ndarray, far: float = 0.05,
@@ -69,6 +100,13 @@ class AnomalyModel:
         self.reference_scores = np.sort(np.asarray(reference_scores, dtype=np.float64))
         self.far = far
         self.config = config or GMMConfig(n_components=gmm.n_components, covariance_type=gmm.covariance_type)
+        # the reference scores in the order of the rows they came from (set by `fit`; a product of experts sums them)
+        self.calibration_scores: np.ndarray | None = None
+
+    @property
+    def experts(self) -> dict[str, AnomalyModel]:
+        """The mixtures by feature block: this one, on the embedding."""
+        return {"embedding": self}
 
     @classmethod
     def fit(cls, embeddings: np.ndarray, cfg: GMMConfig = GMMConfig(), calibration: np.ndarray | None = None,
@@ -85,7 +123,8 @@ class AnomalyModel:
         x = np.asarray(embeddings, dtype=cfg.dtype)
         if calibration is None or calibration_folds is None:
             m = cls._fitted(x, cfg)
-            m.reference_scores = np.sort(m.score(x if calibration is None else calibration))
+            m.calibration_scores = m.score(x if calibration is None else calibration)
+            m.reference_scores = np.sort(m.calibration_scores)
             return m
         cal = np.asarray(calibration, dtype=cfg.dtype)
         folds = np.asarray(calibration_folds)
@@ -96,7 +135,7 @@ class AnomalyModel:
             out = folds == f
             ref[out] = cls._fitted(np.concatenate([x, cal[~out]]), cfg).score(cal[out])
         m = cls._fitted(np.concatenate([x, cal]), cfg)
-        m.reference_scores = np.sort(ref)
+        m.calibration_scores, m.reference_scores = ref, np.sort(ref)
         return m
 
     @classmethod
@@ -124,18 +163,6 @@ class AnomalyModel:
     def score(self, embeddings: np.ndarray) -> np.ndarray:
         """log p(z) for each row (float64 out; computed in the dtype the mixture was fitted in)."""
         return _score(self.gmm, self.project(embeddings))
-
-    def threshold(self, far: float | None = None) -> float:
-        """Score below which a face is flagged: the `far` quantile of the reference scores."""
-        f = self.far if far is None else far
-        if not 0.0 < f < 1.0:
-            raise ValueError(f"false-alarm rate must be in (0, 1), got {f}")
-        return float(np.quantile(self.reference_scores, f))
-
-    def percentile(self, scores: np.ndarray) -> np.ndarray:
-        """Percentage of reference photographic faces scoring at or below each score."""
-        ranks = np.searchsorted(self.reference_scores, np.asarray(scores, dtype=np.float64), side="right")
-        return 100.0 * ranks / len(self.reference_scores)
 
     def save(self, folder: str | Path, fp16: bool = False) -> None:
         """Write gmm.npz + gmm.json. fp16 stores the Cholesky factors in half precision (a quarter of the

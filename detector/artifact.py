@@ -2,7 +2,8 @@
 
     config.json        format version, ModelConfig, CropConfig, landmark backend, provenance
     model.safetensors  FaceNet weights (fp16 or fp32; with fp16 the GMM stores its Cholesky factors in fp16 too)
-    gmm.npz, gmm.json  the anomaly model (see anomaly.py)
+    gmm.npz, gmm.json  the anomaly model (see anomaly.py); with a spectrum expert, also spectrum/gmm.npz,
+                       spectrum/gmm.json and product.json, product.npz (see product.py)
     reference.npz      optional: a sample of embeddings for plots (`real`, and `fake` with `fake_labels`)
 """
 
@@ -17,10 +18,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from .anomaly import AnomalyModel
 from .crop import CropConfig
 from .errors import ModelNotFoundError
 from .model import FaceNet, ModelConfig
+from .product import Density, load_density
 
 FORMAT_VERSION = 1
 REQUIRED = ("config.json", "model.safetensors", "gmm.npz", "gmm.json")
@@ -42,7 +43,7 @@ def default_model_dir() -> Path:
     return Path(os.environ.get("DETECTOR_MODEL") or _shipped_dir())
 
 
-def save_artifact(folder: str | Path, model: FaceNet, anomaly: AnomalyModel, crop: CropConfig,
+def save_artifact(folder: str | Path, model: FaceNet, anomaly: Density, crop: CropConfig,
                   backend: str = "dlib", extra: dict | None = None, fp16: bool = False,
                   reference: dict[str, np.ndarray] | None = None) -> Path:
     folder = Path(folder)
@@ -60,7 +61,7 @@ def save_artifact(folder: str | Path, model: FaceNet, anomaly: AnomalyModel, cro
     return folder
 
 
-def load_artifact(folder: str | Path) -> tuple[FaceNet, AnomalyModel, CropConfig, dict]:
+def load_artifact(folder: str | Path) -> tuple[FaceNet, Density, CropConfig, dict]:
     """Load (model in eval mode, fp32), anomaly model, crop config, raw config dict."""
     folder = Path(folder)
     missing = [f for f in REQUIRED if not (folder / f).is_file()]
@@ -76,7 +77,7 @@ def load_artifact(folder: str | Path) -> tuple[FaceNet, AnomalyModel, CropConfig
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(folder / "model.safetensors")).items()}
     model.load_state_dict(state, strict=True)
     model.eval()
-    return model, AnomalyModel.load(folder), CropConfig.from_dict(config["crop"]), config
+    return model, load_density(folder), CropConfig.from_dict(config["crop"]), config
 
 
 def load_reference(folder: str | Path) -> dict[str, np.ndarray]:

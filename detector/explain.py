@@ -1,8 +1,9 @@
 """Explanation maps: where in a face crop the log-likelihood is pulled down.
 
-Gradient x input of log p(f(x)) (the GMM log-likelihood written in torch, so it is differentiable), summed over
-colour channels; only the negative part is kept (pixels whose presence lowers log p), smoothed and scaled to
-[0, 1]. It is a local sensitivity map of this model, not proof of where an image was generated.
+Gradient x input of the face's score (each expert's GMM log-likelihood written in torch, so it is differentiable:
+the embedding's through the network, the log spectrum's through the FFT), summed over colour channels; only the
+negative part is kept (pixels whose presence lowers the score), smoothed and scaled to [0, 1]. It is a local
+sensitivity map of this model, not proof of where an image was generated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scipy.ndimage import gaussian_filter
 from .anomaly import AnomalyModel
 from .crop import network_input
 from .pipeline import Detector
+from .spectrum import input_spectrum
 
 CAVEAT = ("Warm areas lower this face's likelihood under the photographic-face model the most (gradient x input): "
           "a sensitivity map of the model, not proof of where the image was generated.")
@@ -49,12 +51,18 @@ def torch_log_likelihood(z: torch.Tensor, anomaly: AnomalyModel) -> torch.Tensor
     return torch.logsumexp(log_prob + torch.log(torch.as_tensor(g.weights_, device=dev, dtype=dt)), dim=1)
 
 
+def torch_score(det: Detector, x: torch.Tensor) -> torch.Tensor:
+    """The detector's score of network inputs x (N, 3, H, W), matching Detector.analyse, in torch: the sum of its
+    experts' log-likelihoods."""
+    blocks = {"embedding": lambda: det.model.embed(x), "spectrum": lambda: input_spectrum(x, det.crop_cfg)}
+    return sum(torch_log_likelihood(blocks[k](), m) for k, m in det.anomaly.experts.items())
+
+
 def explanation_map(det: Detector, crop: np.ndarray, sigma: float = 4.0) -> np.ndarray:
     """(H, W) float32 map in [0, 1] for one raw crop (as `crop_face` makes it)."""
     x = network_input([crop], det.crop_cfg).to(det.device).requires_grad_(True)
     with torch.enable_grad():
-        ll = torch_log_likelihood(det.model.embed(x), det.anomaly)
-        (grad,) = torch.autograd.grad(ll.sum(), x)
+        (grad,) = torch.autograd.grad(torch_score(det, x).sum(), x)
     attribution = (grad * x).sum(1)[0].detach().cpu().numpy()
     m = gaussian_filter(np.clip(-attribution, 0, None), sigma)
     return (m / m.max()).astype(np.float32) if m.max() > 0 else m.astype(np.float32)

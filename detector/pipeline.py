@@ -1,4 +1,4 @@
-"""Detector: image -> faces -> crops -> embeddings -> log-likelihood -> verdict."""
+"""Detector: image -> faces -> crops -> features (embedding [+ log spectrum]) -> log-likelihood -> verdict."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .anomaly import AnomalyModel
 from .artifact import default_model_dir, load_artifact
 from .crop import Crop, CropConfig, crop_face, network_input
 from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
+from .product import Density
+from .spectrum import input_spectrum, spectrum_width
 
 VERDICT_REAL = "consistent with a camera photo"
 VERDICT_FAKE = "flagged as AI-generated"
@@ -81,7 +82,7 @@ class Detector:
     Without an anomaly model it can still find, crop and embed faces (what training needs).
     """
 
-    def __init__(self, model: FaceNet, anomaly: AnomalyModel | None = None, crop: CropConfig = CropConfig(),
+    def __init__(self, model: FaceNet, anomaly: Density | None = None, crop: CropConfig = CropConfig(),
                  backend: str = "dlib", device: str | None = None, batch_size: int = 32,
                  config: dict | None = None) -> None:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -110,26 +111,39 @@ class Detector:
     def crop(self, rgb: np.ndarray, faces: list[Face]) -> list[Crop]:
         return [crop_face(rgb, f.landmarks, self.crop_cfg) for f in faces]
 
-    @torch.inference_mode()
     def embed(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """(N, size, size, 3) uint8 crops (as `crop_face` makes them) -> (N, embed_dim) float32 embeddings.
 
         Prepares them with `network_input` (JPEG finish + normalisation), then runs the network in batches.
         """
+        return self._features(crops, spectrum=False)
+
+    def features(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """What the anomaly model scores: the embedding and, if the model has a spectrum expert, the crop's log
+        spectrum (detector.spectrum) from the same network input, as columns (N, embed_dim [+ spectrum_width])."""
+        return self._features(crops, spectrum=self.anomaly is not None and "spectrum" in self.anomaly.experts)
+
+    @torch.inference_mode()
+    def _features(self, crops: list[np.ndarray] | np.ndarray, spectrum: bool) -> np.ndarray:
         out = []
         for i in range(0, len(crops), self.batch_size):
             x = network_input(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
-            out.append(self.model.embed(x).float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, self.model.cfg.embed_dim), np.float32)
+            z = [self.model.embed(x).float().cpu().numpy()]
+            if spectrum:
+                z.append(input_spectrum(x, self.crop_cfg).float().cpu().numpy())
+            out.append(np.concatenate(z, axis=1))
+        if out:
+            return np.concatenate(out)
+        return np.zeros((0, self.model.cfg.embed_dim + (spectrum_width(self.crop_cfg) if spectrum else 0)), np.float32)
 
     def analyse(self, image: ImageInput) -> Analysis:
         """Everything about an image that does not depend on the threshold (faces, crops, embeddings, scores)."""
         rgb = load_image(image)
         faces = self.find_faces(rgb)
         crops = self.crop(rgb, faces)
-        z = self.embed([c.image for c in crops])
-        scores = self.anomaly.score(z) if (self.anomaly is not None and len(z)) else np.zeros(len(z))
-        return Analysis(rgb, faces, crops, z, scores)
+        f = self.features([c.image for c in crops])
+        scores = self.anomaly.score(f) if (self.anomaly is not None and len(f)) else np.zeros(len(f))
+        return Analysis(rgb, faces, crops, f[:, : self.model.cfg.embed_dim], scores)
 
     def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
         """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""

@@ -89,9 +89,9 @@ def test_shipped_default_model_is_used_without_model_argument(astronaut_png, tmp
     assert proc.poll() is not None, "the app process outlived its test"
     assert len(r["faces"]) == 1 and r["faces"][0]["landmarks"] == 68
     shipped = json.loads((ROOT / "assets" / "default" / "eval_summary.json").read_text())
-    from detector.anomaly import AnomalyModel
+    from detector.product import load_density
 
-    shipped_threshold = AnomalyModel.load(ROOT / "assets" / "default").threshold(0.05)
+    shipped_threshold = load_density(ROOT / "assets" / "default").threshold(0.05)
     assert r["faces"][0]["threshold"] == pytest.approx(shipped_threshold, abs=1e-3) and shipped["n_heldout"] >= 500
 
 

@@ -43,7 +43,10 @@ def test_default_model_loads_and_flags_by_its_own_threshold():
     stored, loaded = load_file(str(DEFAULT / "model.safetensors")), det.model.state_dict()
     assert stored.keys() == loaded.keys()  # every weight the network uses comes from the file, as stored
     assert all(torch.equal(loaded[k].to(v.dtype), v) for k, v in stored.items())
-    assert det.anomaly.gmm.n_components == cfg["training"]["gmm"]["n_components"]
+    g = cfg["training"]["gmm"]
+    assert det.anomaly.config.n_components == g["n_components"]
+    assert list(det.anomaly.experts) == (["embedding", "spectrum"] if g.get("spectrum_dim") else ["embedding"])
+    assert all(m.gmm.n_components == g["n_components"] for m in det.anomaly.experts.values())
     ref = det.anomaly.reference_scores
     assert abs(np.mean(ref < det.anomaly.threshold()) - det.anomaly.far) < 0.01
 

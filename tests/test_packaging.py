@@ -29,7 +29,8 @@ def test_wheel_holds_the_library_the_training_package_and_the_model(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     for f in ("detector/cli.py", "detector/pipeline.py", "train/stages.py", "train/protocol.py",
               "train/configs/default.toml", "aigface_assets/default/model.safetensors",
-              "aigface_assets/default/gmm.npz", "aigface_assets/MODEL_CARD.md"):
+              "aigface_assets/default/gmm.npz", "aigface_assets/default/product.json",
+              "aigface_assets/default/spectrum/gmm.npz", "aigface_assets/MODEL_CARD.md"):
         assert f in names, f
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "aigface = detector.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

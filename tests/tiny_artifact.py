@@ -3,7 +3,8 @@
     python -m tests.tiny_artifact OUT_DIR
 
 The backbone is untrained, so its verdicts mean nothing; the point is to exercise the full path
-(load -> detect -> crop -> embed -> GMM score -> threshold) exactly as with a trained model.
+(load -> detect -> crop -> embed + log spectrum -> product of two GMMs -> threshold) exactly as with a trained
+model.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import numpy as np
 import torch
 from skimage import data
 
-from detector import AnomalyModel, CropConfig, Detector, FaceNet, GMMConfig, ModelConfig, crop_face, save_artifact
+from detector import CropConfig, Detector, FaceNet, GMMConfig, ModelConfig, ProductModel, crop_face, save_artifact
 from detector.faces import get_face_finder
 from detector.imageio import jpeg_roundtrip
+from detector.product import block_widths
+from detector.spectrum import log_spectrum
 
 
 def astronaut_crops(n: int = 24, seed: int = 0) -> list[np.ndarray]:
@@ -39,8 +42,11 @@ def build_tiny_artifact(folder: str | Path, backbone: str = "resnet18", seed: in
     torch.manual_seed(seed)
     model = FaceNet(ModelConfig(backbone=backbone)).eval()
     det = Detector(model, device="cpu")
-    z = det.embed(astronaut_crops())
-    anomaly = AnomalyModel.fit(z, GMMConfig(n_components=2, covariance_type="diag", seed=seed))
+    crops = astronaut_crops()
+    z = det.embed(crops)
+    features = np.concatenate([z, log_spectrum(crops, CropConfig())], axis=1)
+    cfg = GMMConfig(n_components=2, covariance_type="diag", seed=seed, spectrum_dim=8)
+    anomaly = ProductModel.fit(features, cfg, block_widths(model.cfg.embed_dim, CropConfig(), spectrum=True))
     return save_artifact(folder, model, anomaly, CropConfig(), extra={"note": "tiny test artifact, untrained"},
                          reference={"real": z.astype(np.float32)})
 

@@ -92,7 +92,10 @@ def write_card(run: RunConfig) -> Path:
     exif_files = sum(counts.get("files", {}).get(k, 0) for k in exif_names)
     density = (f"a Gaussian mixture (K={g.n_components}, {g.covariance_type} covariance, reg_covar {g.reg_covar:g}"
                + (f", on the first {g.pca_dim} whitened principal components of the embedding" if g.pca_dim else "")
-               + ")")
+               + ")" + (f" times a second one with the same settings on the first {g.spectrum_dim} whitened principal "
+                        "components of the crop's radially averaged log power spectrum (`detector/spectrum.py`; a "
+                        "product of experts, `detector/product.py`: the score is the sum of the two log-likelihoods)"
+                        if g.spectrum_dim else ""))
     filt = ', fixed high-pass input filter' if p.input_filter == 'highpass' else ''
     if p.epochs:
         what = (f"The method of Zou et al. (ICASSP 2025): a {p.backbone} (random init, fc -> {p.embed_dim}{filt}) "
@@ -111,7 +114,8 @@ def write_card(run: RunConfig) -> Path:
          f"`{run.name}`; reproduce every number with `python -m train all --config train/configs/{run.name}.toml`.", "",
          "## What it is", "",
          what + (density[0].upper() + density[1:] if what.endswith(". ") else density)
-         + f" on the embeddings; a face is flagged when its log-likelihood is below the {far} "
+         + f"{'' if g.spectrum_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
+         f"below the {far} "
          "false-alarm threshold. **No AI-generated image was used to train the feature extractor or fit the "
          "mixture.**", ""]
     if ev:
@@ -263,7 +267,9 @@ def readme_summary(artifact: Path) -> str:
     inputs = ("high-pass" if m.get("input_filter") == "highpass" else "RGB") + " input" + (
         f", faces rendered at most {c['face_px']} px" if c.get("face_px") else "")
     density = (f"a K={g.get('n_components')} Gaussian mixture"
-               + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else ""))
+               + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else "")
+               + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum "
+                  "(scores summed)" if g.get("spectrum_dim") else ""))
     gens = s["per_generator"]
     w, lw = s.get("worst") or {}, s.get("loso_far_worst")
     text = (f"It is {net}; {inputs}; {density}, fitted on {sum(tr.get('gmm_fit_faces', {}).values())} photographic "

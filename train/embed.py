@@ -12,7 +12,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from detector.crop import CropConfig
 from detector.imageio import jpeg_roundtrip
+from detector.spectrum import log_spectrum
 
 from .augment import VERSION as AUGMENT_VERSION
 from .augment import AugmentConfig, benign, content_rng, rescale
@@ -79,3 +81,17 @@ def cached_features(fn: BatchFeatures, crops: np.ndarray, cache_dir: Path, key: 
     np.save(tmp, z)
     tmp.replace(path)
     return z
+
+
+def spectrum_features(run) -> Callable[[dict, str], dict[str, np.ndarray]]:
+    """A Featurize (train.protocol) of the crops' log spectra (detector.spectrum), cached like embeddings."""
+    crop: CropConfig = run.crop
+    # names the crop settings and the spectrum's implementation (v2: computed from the network input, in torch)
+    tag = hashlib.sha1(json.dumps(["v2", crop.to_dict()], sort_keys=True).encode()).hexdigest()[:6]
+
+    def feats(faces: dict, degrade: str) -> dict[str, np.ndarray]:
+        return {k: cached_features(lambda c: log_spectrum(c, crop), fs.crops, run.run_dir / "embeddings",
+                                   f"spectrum{tag}-{fs.id}", degrade, run.augment)
+                for k, fs in faces.items()}
+
+    return feats

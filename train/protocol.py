@@ -24,7 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from detector.anomaly import AnomalyModel, GMMConfig
+from detector.anomaly import GMMConfig
+from detector.product import Density, fit_density
 
 from .cache import FaceSet, file_folds
 from .metrics import detection_metrics, mean_metrics
@@ -36,14 +37,16 @@ MIN_FAKES_FOR_WORST = 30  # DALL-E 3 has 9 faces: reported with its count, too f
 
 @dataclass
 class DensityData:
-    """Features the density is fitted on and those that set its threshold, per real source, and the calibration
-    faces' fold ids (by file) when they are cross-fitted (None otherwise)."""
+    """Features the density is fitted on and those that set its threshold, per real source, the calibration
+    faces' fold ids (by file) when they are cross-fitted (None otherwise), and the feature blocks' widths when the
+    features hold more than the embedding (for a product of experts, detector.product)."""
 
     fit: dict[str, np.ndarray]
     calib: dict[str, np.ndarray]
     folds: dict[str, np.ndarray] | None
+    widths: dict[str, int] | None = None
 
-    def fit_model(self, cfg: GMMConfig, leave_out: str | None = None) -> AnomalyModel:
+    def fit_model(self, cfg: GMMConfig, leave_out: str | None = None) -> Density:
         """The anomaly model on every source but `leave_out`, calibrated as `cfg.calib_by` says."""
         def keep(d: dict[str, np.ndarray]) -> list[np.ndarray]:
             return [v for k, v in d.items() if k != leave_out and len(v)]
@@ -54,17 +57,18 @@ class DensityData:
             raise ValueError(f"calib_by must be 'file' or 'source', got {cfg.calib_by!r}")
         fit = np.concatenate(keep(self.fit))
         if not self.calib:
-            return AnomalyModel.fit(fit, cfg)
+            return fit_density(fit, cfg, self.widths)
         folds = np.concatenate(keep(self.folds)) if self.folds else None
-        return AnomalyModel.fit(fit, cfg, calibration=np.concatenate(keep(self.calib)), calibration_folds=folds)
+        return fit_density(fit, cfg, self.widths, calibration=np.concatenate(keep(self.calib)),
+                           calibration_folds=folds)
 
-    def _by_source(self, cfg: GMMConfig, leave_out: str | None) -> AnomalyModel:
+    def _by_source(self, cfg: GMMConfig, leave_out: str | None) -> Density:
         """Every face of every source (fit and calibration splits) is a reference score, given by a mixture fitted
         on all the other sources; the final mixture is fitted on all of them. Why: cross-fitting by file scores
         faces of sources the mixture has seen, and on sources it has not (the leave-one-source-out check) the 5%
         threshold flagged up to 13% (docs/experiments/2026-12-01-random-features)."""
         z, folds = self.by_source(leave_out)
-        return AnomalyModel.fit(z[:0], cfg, calibration=z, calibration_folds=folds)
+        return fit_density(z[:0], cfg, self.widths, calibration=z, calibration_folds=folds)
 
     def by_source(self, leave_out: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Every fit and calibration face of every source but `leave_out`, and a fold id per face: its source."""
@@ -80,9 +84,11 @@ class DensityData:
         return {"fit": {k: len(v) for k, v in self.fit.items()}, "calib": {k: len(v) for k, v in self.calib.items()}}
 
 
-def density_data(run, sets, feats: Featurize, folds: int, copies: int = 0) -> DensityData:
+def density_data(run, sets, feats: Featurize, folds: int, copies: int = 0,
+                 widths: dict[str, int] | None = None) -> DensityData:
     """Features of the configured fit splits (DataConfig.gmm_from) and calibration splits (calibrate_on), by source,
-    each face as stored plus `copies` benignly processed copies (train.augment; a copy keeps its face's fold)."""
+    each face as stored plus `copies` benignly processed copies (train.augment; a copy keeps its face's fold);
+    `widths`: the blocks of the features' columns, if more than the embedding."""
     d = run.data
     fit: dict[str, list] = {}
     calib: dict[str, list] = {}
@@ -99,7 +105,7 @@ def density_data(run, sets, feats: Featurize, folds: int, copies: int = 0) -> De
                 calib.setdefault(k, []).append(v)
                 fold_ids.setdefault(k, []).append(file_folds(faces[k], folds, d.split_seed))
     cat = lambda m: {k: np.concatenate(v) for k, v in m.items()}  # noqa: E731
-    return DensityData(cat(fit), cat(calib), cat(fold_ids) if calib and folds >= 2 else None)
+    return DensityData(cat(fit), cat(calib), cat(fold_ids) if calib and folds >= 2 else None, widths)
 
 
 def unseen_splits(run) -> list[str]:
@@ -132,7 +138,7 @@ def worst_generator(per_generator: dict[str, dict]) -> dict:
     return {"generator": g, "auc": eligible[g]["auc"], "ap": eligible[g]["ap"], "acc": eligible[g]["acc"]}
 
 
-def evaluate(run, sets, feats: Featurize, anomaly: AnomalyModel, degrades=("none",),
+def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
              loso: tuple[DensityData, GMMConfig] | None = None) -> dict:
     """Per degradation: per-generator metrics at the anomaly model's threshold, mean, worst, held-out false alarms
     (pooled and per source), AUC per generator x real source; with `loso`, leave-one-source-out false alarms."""

@@ -1,55 +1,23 @@
 """Reference rows of the validation protocol: what a learned detector has to beat, measured the same way.
 
-- log-spectrum GMM: the radially averaged 2-D log power spectrum of each face crop (after the model's own
-  preprocessing, greyscale), PCA-64 whitened, a 4-component full-covariance mixture, fitted and calibrated on the
-  same real faces as the model. A plain low-level statistic: a learned feature that loses to it has learned
-  little about generation.
+- log-spectrum GMM: the radially averaged 2-D log power spectrum of each face crop (detector.spectrum: after the
+  model's own preprocessing, greyscale), PCA-64 whitened, a 4-component full-covariance mixture, fitted and
+  calibrated on the same real faces as the model, alone. A plain low-level statistic: a learned feature that loses
+  to it has learned little about generation. (The shipped model scores this spectrum too, as a second expert.)
 - untrained network: the model's own architecture and input, random init (seeded): what pretext training adds.
 The supervised baseline (train.baseline) is the third reference; it has its own stage.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import replace
 
-import numpy as np
-
 from detector.anomaly import GMMConfig
-from detector.crop import CropConfig, finish
 
-from .cache import FaceSet
-from .embed import cached_features
-from .protocol import Featurize, density_data, evaluate
+from .embed import spectrum_features
+from .protocol import density_data, evaluate
 
-SPECTRUM_GMM = dict(n_components=4, pca_dim=64, covariance_type="full")
-
-
-def log_spectrum(crops: list[np.ndarray], crop: CropConfig) -> np.ndarray:
-    """(N, size // 2) float32: log of the mean power in each integer-radius ring of the crop's 2-D spectrum."""
-    x = np.stack([finish(np.asarray(c), crop) for c in crops]).astype(np.float32).mean(-1)
-    x -= x.mean(axis=(1, 2), keepdims=True)
-    power = np.abs(np.fft.fftshift(np.fft.fft2(x), axes=(1, 2))) ** 2
-    n = x.shape[1]
-    yy, xx = np.indices((n, n)) - n // 2
-    ring = np.hypot(yy, xx).astype(int).ravel()
-    keep = ring < n // 2
-    counts = np.bincount(ring[keep], minlength=n // 2)
-    flat = power.reshape(len(x), -1)[:, keep]
-    rings = np.stack([np.bincount(ring[keep], weights=row, minlength=n // 2) for row in flat]) / counts
-    return np.log(rings + 1e-6).astype(np.float32)
-
-
-def spectrum_features(run) -> Featurize:
-    tag = hashlib.sha1(json.dumps(run.crop.to_dict(), sort_keys=True).encode()).hexdigest()[:6]
-
-    def feats(faces: dict[str, FaceSet], degrade: str) -> dict[str, np.ndarray]:
-        return {k: cached_features(lambda c: log_spectrum(c, run.crop), fs.crops, run.run_dir / "embeddings",
-                                   f"spectrum{tag}-{fs.id}", degrade, run.augment)
-                for k, fs in faces.items()}
-
-    return feats
+SPECTRUM_GMM = dict(n_components=4, pca_dim=64, covariance_type="full", spectrum_dim=None)
 
 
 def spectrum_row(run, sets) -> dict:

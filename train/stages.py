@@ -23,11 +23,12 @@ import torch
 from detector.anomaly import GMMConfig
 from detector.artifact import save_artifact
 from detector.pipeline import Detector
+from detector.product import block_widths
 
 from .cache import FaceSet, ImagePrep, build_cache, split_mask
 from .config import RunConfig, save_json
 from . import protocol
-from .embed import cached_features, model_key
+from .embed import cached_features, model_key, spectrum_features
 from .exif import TAGS
 from .metrics import markdown_table, source_auc_table
 from .pretext import load_weights, random_init_weights, train_pretext
@@ -118,8 +119,26 @@ def embeddings(run: RunConfig, det: Detector, wkey: str, faces: dict[str, FaceSe
             for k, fs in faces.items()}
 
 
-def network_features(run: RunConfig, det: Detector, wkey: str) -> Featurize:
-    return lambda faces, degrade: embeddings(run, det, wkey, faces, degrade)
+def network_features(run: RunConfig, det: Detector, wkey: str, spectrum: bool = False) -> Featurize:
+    """The detector's features of cached faces: its embeddings and, with `spectrum`, the crops' log spectra as
+    further columns (what Detector.features computes for a model with a spectrum expert), each cached."""
+    if not spectrum:
+        return lambda faces, degrade: embeddings(run, det, wkey, faces, degrade)
+    spec = spectrum_features(run)
+
+    def feats(faces: dict[str, FaceSet], degrade: str) -> dict[str, np.ndarray]:
+        z, s = embeddings(run, det, wkey, faces, degrade), spec(faces, degrade)
+        return {k: np.concatenate([z[k], s[k]], axis=1) for k in z}
+
+    return feats
+
+
+def density_inputs(run: RunConfig, sets: Sets, det: Detector, wkey: str, cfg: GMMConfig):
+    """The features a density with settings `cfg` scores (network_features) and its fit/calibration data."""
+    spectrum = bool(cfg.spectrum_dim)
+    feats = network_features(run, det, wkey, spectrum)
+    widths = block_widths(det.model.cfg.embed_dim, run.crop, spectrum)
+    return feats, density_data(run, sets, feats, cfg.calib_folds, run.augment.copies, widths)
 
 
 def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path | None = None,
@@ -135,11 +154,11 @@ def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path
         raise ValueError("a split cannot both fit the GMM and set its threshold: the threshold would be optimistic")
     det = _detector(run, weights, pretext_cfg)
     wkey = model_key(det.model)
-    data = density_data(run, sets, network_features(run, det, wkey), gmm_cfg.calib_folds, run.augment.copies)
+    _, data = density_inputs(run, sets, det, wkey, gmm_cfg)
     t = time.perf_counter()
     anomaly = data.fit_model(gmm_cfg)
     fit_s = time.perf_counter() - t
-    z = np.concatenate(list(data.fit.values()))
+    z = np.concatenate(list(data.fit.values()))[:, : det.model.cfg.embed_dim]  # the embeddings, for the app's map
     rng = np.random.default_rng(0)
     ref = z[rng.permutation(len(z))[: run.eval.reference_points]].astype(np.float16)
     counts = data.counts()
@@ -153,7 +172,7 @@ def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path
                           "calibration_faces": int(sum(fitted.values()) if by_source else sum(counts["calib"].values())),
                           "calibration_folds": len(fitted) if by_source else (gmm_cfg.calib_folds if crossfit else 0),
                           "calibrated_by": "source" if by_source else ("file" if crossfit else "none"),
-                          "gmm_fit_seconds": round(fit_s, 2), "fit_dtype": str(anomaly.gmm.means_.dtype),
+                          "gmm_fit_seconds": round(fit_s, 2), "fit_dtype": str(anomaly.experts["embedding"].gmm.means_.dtype),
                           "pretext": (pretext_cfg or run.pretext).__dict__, "augment": run.augment.to_dict(),
                           "gmm": gmm_cfg.to_dict()},
              # what the model was calibrated on, for Detector.caution: faces far outside it get a warning
@@ -182,8 +201,7 @@ def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degr
                       loso: bool = True) -> dict:
     """The protocol (train.protocol) for an artifact: its own mixture and threshold on the evaluation faces and,
     with `loso`, leave-one-source-out false alarms with its GMM settings."""
-    feats = network_features(run, det, wkey)
-    data = density_data(run, sets, feats, det.anomaly.config.calib_folds, run.augment.copies) if loso else None
+    feats, data = density_inputs(run, sets, det, wkey, det.anomaly.config)
     return protocol.evaluate(run, sets, feats, det.anomaly, degrades, (data, det.anomaly.config) if loso else None)
 
 
@@ -301,8 +319,7 @@ def stage_ksweep(run: RunConfig, sets: Sets, weights: Path | None = None) -> dic
     """GMM K sweep on the same embeddings, fit faces and calibration as the shipped mixture (paper Table III)."""
     weights = weights or run.run_dir / "pretext" / "model.safetensors"
     det = _detector(run, weights)
-    feats = network_features(run, det, model_key(det.model))
-    data = density_data(run, sets, feats, run.gmm.calib_folds, run.augment.copies)
+    feats, data = density_inputs(run, sets, det, model_key(det.model), run.gmm)
     rows = {}
     for k in run.eval.ksweep:
         rows[f"K={k}"] = protocol.evaluate(run, sets, feats, data.fit_model(replace(run.gmm, n_components=k)))["none"]

@@ -4,7 +4,8 @@ import torch
 from skimage import data
 
 from detector import AnomalyModel, GMMConfig
-from detector.explain import explanation_map, overlay, torch_log_likelihood
+from detector.crop import network_input
+from detector.explain import explanation_map, overlay, torch_log_likelihood, torch_score
 
 
 @pytest.mark.parametrize("cov,pca", [("full", None), ("diag", None), ("tied", None), ("spherical", None),
@@ -24,3 +25,13 @@ def test_explanation_map_on_a_face(detector):
     assert heat.shape == crop.shape[:2] and heat.dtype == np.float32
     assert heat.min() >= 0 and heat.max() == pytest.approx(1.0)
     assert overlay(crop, heat).shape == crop.shape
+
+
+def test_torch_score_matches_the_detectors_score_of_both_experts(detector):
+    """The map differentiates the score the detector reports: embedding and spectrum experts summed."""
+    a = detector.analyse(data.astronaut())
+    assert list(detector.anomaly.experts) == ["embedding", "spectrum"]
+    x = network_input([c.image for c in a.crops], detector.crop_cfg)
+    with torch.no_grad():
+        got = torch_score(detector, x).numpy()
+    np.testing.assert_allclose(got, a.log_likelihoods, rtol=1e-5, atol=1e-3)

@@ -1,5 +1,5 @@
 """The validation protocol on synthetic features: leave-one-source-out false alarms, the worst generator, processed
-copies in the density's data, and the spectrum reference."""
+copies in the density's data, and a product of experts fitted by source."""
 
 from dataclasses import replace
 from types import SimpleNamespace
@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 
 from detector.anomaly import AnomalyModel, GMMConfig
-from detector.crop import CropConfig
 from train import protocol
 from train.cache import FaceSet
-from train.reference import log_spectrum
 
 SPLITS = {"pretext": 0.4, "calib": 0.3, "heldout": 0.3}
 
@@ -95,6 +93,25 @@ def test_calibration_by_source_scores_each_source_by_a_mixture_fitted_without_it
         protocol.DensityData({"a": data.fit["a"]}, {"a": data.calib["a"]}, None).fit_model(cfg)
 
 
+def test_a_product_of_experts_by_source_sums_each_blocks_out_of_source_scores(setting):
+    """Features of two blocks (columns 0-1, 2-3): with spectrum_dim set, each block gets its own mixture calibrated
+    by source exactly as alone, and a face's reference score is the sum of its blocks' out-of-source scores."""
+    run, sets, feats = setting
+    cfg = GMMConfig(n_components=1, covariance_type="full", calib_by="source", spectrum_dim=2)
+    data = protocol.density_data(run, sets, feats, 0, widths={"embedding": 2, "spectrum": 2})
+    m = data.fit_model(cfg, leave_out="odd")
+    assert list(m.experts) == ["embedding", "spectrum"] and m.experts["spectrum"].config.pca_dim == 2
+    z, folds = data.by_source(leave_out="odd")
+    alone = [AnomalyModel.fit(z[:0, c], cfg.experts()[k], calibration=z[:, c], calibration_folds=folds)
+             for k, c in (("embedding", slice(0, 2)), ("spectrum", slice(2, 4)))]
+    np.testing.assert_allclose(m.reference_scores, np.sort(alone[0].calibration_scores + alone[1].calibration_scores),
+                               rtol=1e-6)
+    x = np.concatenate(list(feats(sets.split("heldout"), "none").values()))
+    np.testing.assert_allclose(m.score(x), alone[0].score(x[:, :2]) + alone[1].score(x[:, 2:]), rtol=1e-6)
+    per = protocol.leave_one_source_out(run, sets, feats, data, cfg)  # the product left out source by source
+    assert per["odd"]["far"] > 95 and all(per[k]["far"] < 11 for k in "abc"), per
+
+
 def test_processed_copies_join_fit_and_calibration_with_their_folds(setting):
     run, sets, feats = setting
     plain = protocol.density_data(run, sets, feats, 3)
@@ -124,15 +141,3 @@ def test_summary_names_the_worst_generator_and_source_and_can_drop_half_size_row
     assert protocol.summary(res, native_only=True).splitlines()[1].split() == ["g=70.0"]
     no_loso = {k: v for k, v in res.items() if not k.startswith("loso")}
     assert "LOSO" not in protocol.summary(no_loso) and len(protocol.summary(no_loso).splitlines()) == 2
-
-
-def test_log_spectrum_sees_blur_in_the_high_frequencies():
-    from PIL import Image, ImageFilter
-    from skimage import data
-
-    face = np.asarray(Image.fromarray(data.astronaut()).resize((224, 224)))
-    blurred = np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(2)))
-    s = log_spectrum([face, blurred], CropConfig(jpeg_quality=None))
-    assert s.shape == (2, 112) and np.isfinite(s).all()
-    assert s[1, 60:].mean() < s[0, 60:].mean() - 1.0  # blur removes high-frequency power
-    np.testing.assert_allclose(s[1, :3], s[0, :3], atol=0.5)  # and keeps the lowest frequencies

@@ -81,6 +81,7 @@ log_every = 1
 n_components = 2
 covariance_type = "diag"
 calib_folds = 2
+spectrum_dim = 4
 [eval]
 robustness_jpeg = [50]
 robustness_downscale = [0.5]
@@ -107,6 +108,8 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     det = Detector.load(run / "artifact", device="cpu")
     faces = det.score(data.astronaut())
     assert len(faces) == 1 and np.isfinite(faces[0].log_likelihood)
+    assert list(det.anomaly.experts) == ["embedding", "spectrum"]  # [gmm] spectrum_dim: a product of experts
+    assert det.anomaly.experts["spectrum"].projection[1].shape == (111, 4)
     results = json.loads((run / "eval" / "results.json").read_text())
     res = results["results"]
     assert set(res) == {"none", "jpeg50", "down0.5"}
@@ -137,6 +140,7 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     bl = json.loads((run / "baseline" / "results.json").read_text())
     assert list(bl) == ["trained on warped"] and bl["trained on warped"]["seen"] == "warped"
     card = (run / "MODEL_CARD.md").read_text()
+    assert "log power spectrum" in card
     assert "## Headline: the validation protocol" in card and "| **worst AUC** |" in card and "Ablation" in card
     assert "| real (" in card and "| real2 (" in card  # leave-one-source-out rows
     assert (run / "artifact" / "eval_summary.json").is_file()

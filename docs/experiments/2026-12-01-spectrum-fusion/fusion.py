@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from train import protocol
 from train.config import load_config
-from train.reference import spectrum_features
+from train.embed import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 RUN = load_config(ROOT / "train/configs/default.toml")
@@ -52,6 +52,14 @@ def joint(a, b, sa: float, sb: float):
     return feats
 
 
+def report(name: str, seed: int, res: dict, seconds: float) -> None:
+    """Print the protocol's summary and keep the whole result as runs/spectrum-fusion/NAME-seedN.json."""
+    print(f"seed {seed} {name}: {protocol.summary(res, native_only=True)} [{seconds:.0f}s]", flush=True)
+    dest = ROOT / "runs" / "spectrum-fusion" / f"{name}-seed{seed}.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(res, indent=1, default=float))
+
+
 def main(names: list[str], seeds: list[int]) -> None:
     sets = stage_cache(RUN)
     spec = spectrum_features(RUN)
@@ -61,15 +69,11 @@ def main(names: list[str], seeds: list[int]) -> None:
         for name in names:
             kind, dim = name.rstrip("0123456789"), int(name.lstrip("abcdefghijklmnopqrstuvwxyz"))
             feats = {"net": net, "spec": spec, "joint": both}[kind]
-            cfg = replace(RUN.gmm, pca_dim=dim)
+            cfg = replace(RUN.gmm, pca_dim=dim, spectrum_dim=None)  # one mixture
             t = time.time()
             data = protocol.density_data(RUN, sets, feats, RUN.gmm.calib_folds, RUN.augment.copies)
             res = protocol.evaluate(RUN, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
-            print(f"seed {seed} {name}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
-                  flush=True)
-            dest = ROOT / "runs" / "spectrum-fusion" / f"{name}-seed{seed}.json"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(json.dumps(res, indent=1, default=float))
+            report(name, seed, res, time.time() - t)
 
 
 if __name__ == "__main__":

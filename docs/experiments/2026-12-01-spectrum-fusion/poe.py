@@ -11,7 +11,6 @@ without the face's photo source), as in the shipped calibration by source.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -23,15 +22,15 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fusion import RUN, artifact, joint
+from fusion import RUN, artifact, joint, report
 
 from detector.anomaly import AnomalyModel
 from train import protocol
-from train.reference import spectrum_features
+from train.embed import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 NET_DIM = 768
-CFG_NET = RUN.gmm  # the shipped density (PCA-128)
+CFG_NET = replace(RUN.gmm, spectrum_dim=None)  # the embedding's mixture (PCA-128)
 CFG_SPEC = replace(RUN.gmm, pca_dim=64)
 
 
@@ -83,11 +82,7 @@ def main(names: list[str], seeds: list[int]) -> None:
             t = time.time()
             data = PoEData(d.fit, d.calib, d.folds, standardize=name == "poez")
             res = protocol.evaluate(RUN, sets, both, data.fit_model(RUN.gmm), loso=(data, RUN.gmm))["none"]
-            print(f"seed {seed} {name}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
-                  flush=True)
-            dest = ROOT / "runs" / "spectrum-fusion" / f"{name}-seed{seed}.json"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(json.dumps(res, indent=1, default=float))
+            report(name, seed, res, time.time() - t)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,43 @@
+import numpy as np
+import torch
+from PIL import Image, ImageFilter
+from skimage import data
+
+from detector.crop import CropConfig, finish, network_input
+from detector.spectrum import input_spectrum, log_spectrum, spectrum_width
+
+
+def _face(size: int = 224) -> np.ndarray:
+    return np.asarray(Image.fromarray(data.astronaut()).resize((size, size)))
+
+
+def test_log_spectrum_sees_blur_in_the_high_frequencies():
+    face = _face()
+    blurred = np.asarray(Image.fromarray(face).filter(ImageFilter.GaussianBlur(2)))
+    s = log_spectrum([face, blurred], CropConfig(jpeg_quality=None))
+    assert s.shape == (2, spectrum_width(CropConfig())) == (2, 111) and s.dtype == np.float32
+    assert np.isfinite(s).all()
+    assert s[1, 60:].mean() < s[0, 60:].mean() - 1.0  # blur removes high-frequency power
+    np.testing.assert_allclose(s[1, :3], s[0, :3], atol=0.5)  # and keeps the lowest frequencies
+
+
+def test_log_spectrum_is_the_ring_mean_of_the_finished_crops_power():
+    """Against a plain numpy computation on the crop after the JPEG finish (what the network sees)."""
+    cfg = CropConfig(size=64)
+    face = _face(64)
+    grey = finish(face, cfg).astype(np.float64).mean(-1)
+    power = np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))) ** 2
+    yy, xx = np.indices(power.shape) - 32
+    ring = np.hypot(yy, xx).astype(int)
+    expect = [np.log(power[ring == r].mean() + 1e-6) for r in range(1, 32)]
+    np.testing.assert_allclose(log_spectrum([face], cfg)[0], expect, rtol=1e-4)
+    assert log_spectrum([], cfg).shape == (0, 31)
+
+
+def test_input_spectrum_is_differentiable_and_matches():
+    cfg = CropConfig(size=64)
+    x = network_input([_face(64)], cfg).requires_grad_(True)
+    s = input_spectrum(x, cfg)
+    (grad,) = torch.autograd.grad(s[0, -10:].sum(), x)  # the high frequencies depend on the pixels
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    np.testing.assert_allclose(s.detach().float().numpy(), log_spectrum([_face(64)], cfg), rtol=1e-6)
