@@ -15,8 +15,8 @@ from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
-from .product import Density
-from .spectrum import input_spectrum, spectrum_width
+from .product import Density, block_widths
+from .spectrum import input_spectrum
 
 VERDICT_REAL = "consistent with a camera photo"
 VERDICT_FAKE = "flagged as AI-generated"
@@ -134,7 +134,7 @@ class Detector:
             out.append(np.concatenate(z, axis=1))
         if out:
             return np.concatenate(out)
-        return np.zeros((0, self.model.cfg.embed_dim + (spectrum_width(self.crop_cfg) if spectrum else 0)), np.float32)
+        return np.zeros((0, sum(block_widths(self.model.cfg.embed_dim, self.crop_cfg, spectrum).values())), np.float32)
 
     def analyse(self, image: ImageInput) -> Analysis:
         """Everything about an image that does not depend on the threshold (faces, crops, embeddings, scores)."""

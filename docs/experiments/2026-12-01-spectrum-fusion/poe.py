@@ -25,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fusion import RUN, artifact, joint, report
 
 from detector.anomaly import AnomalyModel
+from detector.product import ProductModel
 from train import protocol
 from train.embed import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 NET_DIM = 768
-CFG_NET = replace(RUN.gmm, spectrum_dim=None)  # the embedding's mixture (PCA-128)
-CFG_SPEC = replace(RUN.gmm, pca_dim=64)
+CFG = replace(RUN.gmm, spectrum_dim=64)  # the embedding's mixture (PCA-128) and the spectrum's (PCA-64), K=8 each
 
 
 class PoE:
@@ -59,17 +59,12 @@ class PoEData(protocol.DensityData):
     standardize: bool = False
 
     def fit_model(self, cfg, leave_out=None):
+        """Both experts calibrated by source (detector.product.ProductModel); their per-face out-of-source scores
+        combined here, plainly or standardized."""
         z, folds = self.by_source(leave_out)
-        refs, models = [], []
-        for cols, c in ((slice(0, NET_DIM), CFG_NET), (slice(NET_DIM, None), CFG_SPEC)):
-            x = z[:, cols]
-            ref = np.empty(len(x))
-            for f in np.unique(folds):
-                out = folds == f
-                ref[out] = AnomalyModel._fitted(x[~out], c).score(x[out])
-            refs.append(ref)
-            models.append(AnomalyModel._fitted(x, c))
-        return PoE(*models, *refs, standardize=self.standardize, far=cfg.far)
+        widths = {"embedding": NET_DIM, "spectrum": z.shape[1] - NET_DIM}
+        net, spec = ProductModel.fit(z[:0], CFG, widths, calibration=z, calibration_folds=folds).experts.values()
+        return PoE(net, spec, net.calibration_scores, spec.calibration_scores, self.standardize, cfg.far)
 
 
 def main(names: list[str], seeds: list[int]) -> None:
