@@ -402,7 +402,10 @@ def about_text(svc: Service) -> str:
         f"3. A Gaussian mixture (K={k}{pca}) models the {dim}-d features of {fitted or 'the'} photographic faces."
         + (f" A second one (K={k}, on {g['spectrum_dim']} whitened principal components) models the radially "
            "averaged log power spectrum of the same crops, where up-sampling leaves its traces; a face's score is "
-           "the sum of the two log-likelihoods." if g.get("spectrum_dim") else ""),
+           "the sum of the two log-likelihoods." if g.get("spectrum_dim") else "")
+        + (f" A third ({g['axis_dim']} components) models the spectrum's power on the horizontal and vertical "
+           "frequency axes, where up-sampling traces concentrate; its log-likelihood is added too."
+           if g.get("axis_dim") else ""),
         f"4. A face's score is its log-likelihood; below the {far:g}th percentile of "
         + ("photographic faces from sources the mixture never saw (each reference face scored by a mixture fitted "
            "without its photo source) " if tr.get("calibrated_by") == "source" else "photographic faces ")

@@ -16,11 +16,12 @@ from .manipulate import MANIPULATIONS, ManipulationConfig, manipulate
 from .model import FaceNet, ModelConfig
 from .pipeline import Detector, FaceScore
 from .product import ProductModel, fit_density, load_density
-from .spectrum import log_spectrum
+from .spectrum import log_spectrum, spectral
 
 __all__ = [
     "AnomalyModel", "GMMConfig", "load_artifact", "save_artifact", "CropConfig", "crop_face", "network_input", "to_tensor",
     "BackendUnavailableError", "DetectorError", "ImageReadError", "ImageTooLargeError", "ModelNotFoundError",
     "NoFaceError", "Face", "get_face_finder", "load_image", "MANIPULATIONS", "ManipulationConfig", "manipulate",
     "FaceNet", "ModelConfig", "Detector", "FaceScore", "ProductModel", "fit_density", "load_density", "log_spectrum",
+    "spectral",
 ]

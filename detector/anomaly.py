@@ -57,16 +57,18 @@ class GMMConfig:
     # with these settings on its first d whitened principal components; a face's score is the sum of the two
     # log-likelihoods (detector.product).
     spectrum_dim: int | None = None
+    # None: no such expert. d: a further expert on the crop's axis profile (detector.spectrum: power on the frequency
+    # axes over the ring's), on its first d whitened principal components; its log-likelihood is added too.
+    axis_dim: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def experts(self) -> dict[str, GMMConfig]:
-        """The settings of each expert's mixture, by feature block."""
-        one = replace(self, spectrum_dim=None)
-        if not self.spectrum_dim:
-            return {"embedding": one}
-        return {"embedding": one, "spectrum": replace(one, pca_dim=self.spectrum_dim)}
+        """The settings of each expert's mixture, by feature block (the embedding first)."""
+        one = replace(self, spectrum_dim=None, axis_dim=None)
+        dims = {"spectrum": self.spectrum_dim, "axis": self.axis_dim}
+        return {"embedding": one, **{k: replace(one, pca_dim=d) for k, d in dims.items() if d}}
 
 
 class Reference:

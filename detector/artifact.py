@@ -2,8 +2,8 @@
 
     config.json        format version, ModelConfig, CropConfig, landmark backend, provenance
     model.safetensors  FaceNet weights (fp16 or fp32; with fp16 the GMM stores its Cholesky factors in fp16 too)
-    gmm.npz, gmm.json  the anomaly model (see anomaly.py); with a spectrum expert, also spectrum/gmm.npz,
-                       spectrum/gmm.json and product.json, product.npz (see product.py)
+    gmm.npz, gmm.json  the anomaly model (see anomaly.py); with spectral experts, also BLOCK/gmm.npz and
+                       BLOCK/gmm.json per block (spectrum/, axis/) and product.json, product.npz (see product.py)
     reference.npz      optional: a sample of embeddings for plots (`real`, and `fake` with `fake_labels`)
 """
 

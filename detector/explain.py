@@ -1,7 +1,7 @@
 """Explanation maps: where in a face crop the log-likelihood is pulled down.
 
 Gradient x input of the face's score (each expert's GMM log-likelihood written in torch, so it is differentiable:
-the embedding's through the network, the log spectrum's through the FFT), summed over colour channels; only the
+the embedding's through the network, the spectral profiles' through the FFT), summed over colour channels; only the
 negative part is kept (pixels whose presence lowers the score), smoothed and scaled to [0, 1]. It is a local
 sensitivity map of this model, not proof of where an image was generated.
 """
@@ -17,7 +17,7 @@ from scipy.ndimage import gaussian_filter
 from .anomaly import AnomalyModel
 from .crop import network_input
 from .pipeline import Detector
-from .spectrum import input_spectrum
+from .spectrum import SPECTRAL
 
 CAVEAT = ("Warm areas lower this face's likelihood under the photographic-face model the most (gradient x input): "
           "a sensitivity map of the model, not proof of where the image was generated.")
@@ -54,8 +54,10 @@ def torch_log_likelihood(z: torch.Tensor, anomaly: AnomalyModel) -> torch.Tensor
 def torch_score(det: Detector, x: torch.Tensor) -> torch.Tensor:
     """The detector's score of network inputs x (N, 3, H, W), matching Detector.analyse, in torch: the sum of its
     experts' log-likelihoods."""
-    blocks = {"embedding": lambda: det.model.embed(x), "spectrum": lambda: input_spectrum(x, det.crop_cfg)}
-    return sum(torch_log_likelihood(blocks[k](), m) for k, m in det.anomaly.experts.items())
+    def block(k: str) -> torch.Tensor:
+        return det.model.embed(x) if k == "embedding" else SPECTRAL[k][0](x, det.crop_cfg)
+
+    return sum(torch_log_likelihood(block(k), m) for k, m in det.anomaly.experts.items())
 
 
 def explanation_map(det: Detector, crop: np.ndarray, sigma: float = 4.0) -> np.ndarray:

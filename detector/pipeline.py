@@ -1,4 +1,4 @@
-"""Detector: image -> faces -> crops -> features (embedding [+ log spectrum]) -> log-likelihood -> verdict."""
+"""Detector: image -> faces -> crops -> features (embedding [+ spectral profiles]) -> log-likelihood -> verdict."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
-from .product import Density, block_widths
-from .spectrum import input_spectrum
+from .product import Density, block_widths, spectral_blocks
+from .spectrum import SPECTRAL
 
 VERDICT_REAL = "consistent with a camera photo"
 VERDICT_FAKE = "flagged as AI-generated"
@@ -116,25 +116,24 @@ class Detector:
 
         Prepares them with `network_input` (JPEG finish + normalisation), then runs the network in batches.
         """
-        return self._features(crops, spectrum=False)
+        return self._features(crops, ())
 
     def features(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
-        """What the anomaly model scores: the embedding and, if the model has a spectrum expert, the crop's log
-        spectrum (detector.spectrum) from the same network input, as columns (N, embed_dim [+ spectrum_width])."""
-        return self._features(crops, spectrum=self.anomaly is not None and "spectrum" in self.anomaly.experts)
+        """What the anomaly model scores: the embedding and the spectral blocks it has experts for
+        (detector.spectrum), from the same network input, as columns (N, embed_dim [+ each block's width])."""
+        return self._features(crops, spectral_blocks(self.anomaly))
 
     @torch.inference_mode()
-    def _features(self, crops: list[np.ndarray] | np.ndarray, spectrum: bool) -> np.ndarray:
+    def _features(self, crops: list[np.ndarray] | np.ndarray, spectral: tuple[str, ...]) -> np.ndarray:
         out = []
         for i in range(0, len(crops), self.batch_size):
             x = network_input(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
             z = [self.model.embed(x).float().cpu().numpy()]
-            if spectrum:
-                z.append(input_spectrum(x, self.crop_cfg).float().cpu().numpy())
+            z += [SPECTRAL[k][0](x, self.crop_cfg).float().cpu().numpy() for k in spectral]
             out.append(np.concatenate(z, axis=1))
         if out:
             return np.concatenate(out)
-        return np.zeros((0, sum(block_widths(self.model.cfg.embed_dim, self.crop_cfg, spectrum).values())), np.float32)
+        return np.zeros((0, sum(block_widths(self.model.cfg.embed_dim, self.crop_cfg, spectral).values())), np.float32)
 
     def analyse(self, image: ImageInput) -> Analysis:
         """Everything about an image that does not depend on the threshold (faces, crops, embeddings, scores)."""

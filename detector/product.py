@@ -1,6 +1,6 @@
-"""Product of experts: one mixture per feature block (network embedding, log spectrum), scores summed.
+"""Product of experts: one mixture per feature block (network embedding, spectral profiles), scores summed.
 
-A face's score is the sum of its blocks' log-likelihoods, i.e. the log-likelihood under the product of the two
+A face's score is the sum of its blocks' log-likelihoods, i.e. the log-likelihood under the product of the
 densities, taken as independent. Why not one mixture on both blocks: the joint mixture let one block's scale and
 dimension decide, and flagged 11% of a left-out photo source; the product was better than the embedding alone
 on every generator summary and every seed measured (docs/experiments/2026-12-01-spectrum-fusion).
@@ -16,13 +16,14 @@ reference scores). `load_density` reads either kind.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from .anomaly import AnomalyModel, GMMConfig, Reference
 from .crop import CropConfig
-from .spectrum import spectrum_width
+from .spectrum import SPECTRAL
 
 
 class ProductModel(Reference):
@@ -81,18 +82,24 @@ Density = AnomalyModel | ProductModel
 
 def fit_density(features: np.ndarray, cfg: GMMConfig, widths: dict[str, int] | None = None,
                 calibration: np.ndarray | None = None, calibration_folds: np.ndarray | None = None) -> Density:
-    """A one-mixture model, or a product of experts when `cfg.spectrum_dim` is set (`widths` then names the
-    blocks' columns)."""
-    if not cfg.spectrum_dim:
+    """A one-mixture model, or a product of experts when `cfg` names spectral experts (spectrum_dim, axis_dim;
+    `widths` then names the blocks' columns)."""
+    if len(cfg.experts()) == 1:
         return AnomalyModel.fit(features, cfg, calibration, calibration_folds)
     if widths is None:
-        raise ValueError("a spectrum expert (spectrum_dim) needs the feature blocks' widths")
+        raise ValueError("spectral experts (spectrum_dim, axis_dim) need the feature blocks' widths")
     return ProductModel.fit(features, cfg, widths, calibration, calibration_folds)
 
 
-def block_widths(embed_dim: int, crop: CropConfig, spectrum: bool) -> dict[str, int]:
-    """The feature blocks (and their widths) a density with or without a spectrum expert scores."""
-    return {"embedding": embed_dim, **({"spectrum": spectrum_width(crop)} if spectrum else {})}
+def block_widths(embed_dim: int, crop: CropConfig, spectral: Iterable[str] = ()) -> dict[str, int]:
+    """The feature blocks (and their widths) a density scores: the embedding, then the named spectral blocks
+    (detector.spectrum.SPECTRAL) in order."""
+    return {"embedding": embed_dim, **{k: SPECTRAL[k][1](crop) for k in spectral}}
+
+
+def spectral_blocks(density: Density | None) -> tuple[str, ...]:
+    """The spectral blocks a density scores after the embedding (none for a one-mixture model)."""
+    return tuple(k for k in (density.experts if density is not None else {}) if k != "embedding")
 
 
 def load_density(folder: str | Path) -> Density:

@@ -1,13 +1,20 @@
-"""The crop's radially averaged log power spectrum: a fixed feature scored next to the network embedding.
+"""Fixed spectral features of the crop, each scored by its own mixture next to the network embedding.
 
 Why: generators up-sample, and up-sampling leaves periodic traces that show in the power spectrum of a face crop
-whatever the face looks like; a mixture on this 1-D profile alone beats the untrained network on several
-generators (the card's reference row). It is computed from the network's own input tensor (after the JPEG finish),
-so the two features see the same pixels, and in torch, so an explanation map can differentiate through it.
+whatever the face looks like. Two profiles of the crop's 2-D power spectrum, one value per integer-radius ring:
+- "spectrum": the log mean power of the ring (radially averaged), where a mixture alone beats the untrained network
+  on several generators (the card's reference row);
+- "axis": the log of the mean power within 1 px of the horizontal and vertical frequency axes over the ring's mean
+  power. Up-sampling layers work along rows and columns, so their traces are directional, and a ring average
+  dilutes them: this profile lifted StyleGAN3 where the ring average sees it at chance
+  (docs/experiments/2026-12-02-spectral-traces).
+Both are computed from the network's own input tensor (after the JPEG finish), so every feature sees the same
+pixels, and in torch, so an explanation map can differentiate through them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -17,38 +24,75 @@ from .crop import CropConfig, network_input
 
 
 def spectrum_width(crop: CropConfig) -> int:
-    """Number of spectrum features of a crop: one per integer-radius ring from 1 to below the Nyquist radius (ring
-    0, the mean, is removed before the transform)."""
+    """Number of "spectrum" features of a crop: one per ring from radius 1 to below the Nyquist radius (ring 0, the
+    mean, is removed before the transform)."""
     return crop.size // 2 - 1
 
 
+def axis_width(crop: CropConfig) -> int:
+    """Number of "axis" features: one per ring from radius 2 (every pixel of ring 1 lies on an axis)."""
+    return crop.size // 2 - 2
+
+
 @lru_cache(maxsize=4)
-def _rings(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For an n x n centred spectrum: the flat indices inside the Nyquist circle, their ring, and ring sizes.
-    (numpy: a cached torch tensor made under inference_mode could not be used where autograd is on.)"""
+def _rings(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For an n x n centred spectrum: the flat indices inside the Nyquist circle, their ring, the ring sizes, which
+    of them lie within 1 px of an axis, and the number of those per ring. (numpy: a cached torch tensor made under
+    inference_mode could not be used where autograd is on.)"""
     yy, xx = np.indices((n, n)) - n // 2
     ring = np.hypot(yy, xx).astype(np.int64).ravel()
     keep = np.nonzero(ring < n // 2)[0]
-    return keep, ring[keep], np.bincount(ring[keep], minlength=n // 2).astype(np.float64)
+    on_axis = ((np.abs(yy) <= 1) | (np.abs(xx) <= 1)).ravel()[keep]
+    counts = np.bincount(ring[keep], minlength=n // 2).astype(np.float64)
+    axis_counts = np.bincount(ring[keep][on_axis], minlength=n // 2).astype(np.float64)
+    return keep, ring[keep], counts, np.nonzero(on_axis)[0], axis_counts
 
 
-def input_spectrum(x: torch.Tensor, crop: CropConfig) -> torch.Tensor:
-    """(N, 3, H, W) network input (as `network_input` makes it) -> (N, H // 2 - 1) float64 log mean power per ring
-    (radius 1 to H // 2 - 1) of the greyscale crop in 0-255 units. Differentiable."""
+def _ring_log_means(x: torch.Tensor, crop: CropConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(N, 3, H, W) network input -> log mean power per ring over the whole ring and on the axes, (N, H // 2) each,
+    of the greyscale crop in 0-255 units, float64."""
     mean = torch.tensor(crop.mean, dtype=torch.float64, device=x.device).view(1, 3, 1, 1)
     std = torch.tensor(crop.std, dtype=torch.float64, device=x.device).view(1, 3, 1, 1)
     grey = (255.0 * (x.double() * std + mean)).mean(1)
     grey = grey - grey.mean(dim=(1, 2), keepdim=True)
     power = torch.fft.fftshift(torch.fft.fft2(grey), dim=(1, 2)).abs() ** 2
     n = grey.shape[-1]
-    keep, ring, counts = (torch.from_numpy(a).to(x.device) for a in _rings(n))
-    rings = power.new_zeros(len(x), n // 2).index_add(1, ring, power.flatten(1)[:, keep])
-    return torch.log(rings[:, 1:] / counts[1:] + 1e-6)
+    keep, ring, counts, axis, axis_counts = (torch.from_numpy(a).to(x.device) for a in _rings(n))
+    p = power.flatten(1)[:, keep]
+    rings = power.new_zeros(len(x), n // 2).index_add(1, ring, p)
+    on_axis = power.new_zeros(len(x), n // 2).index_add(1, ring[axis], p[:, axis])
+    return torch.log(rings / counts.clamp(min=1) + 1e-6), torch.log(on_axis / axis_counts.clamp(min=1) + 1e-6)
+
+
+def input_spectrum(x: torch.Tensor, crop: CropConfig) -> torch.Tensor:
+    """(N, 3, H, W) network input (as `network_input` makes it) -> (N, H // 2 - 1) float64 log mean power per ring
+    (radius 1 to H // 2 - 1) of the greyscale crop in 0-255 units. Differentiable."""
+    return _ring_log_means(x, crop)[0][:, 1:]
+
+
+def axis_spectrum(x: torch.Tensor, crop: CropConfig) -> torch.Tensor:
+    """(N, 3, H, W) network input -> (N, H // 2 - 2) float64: per ring (radius 2 to H // 2 - 1), the log mean power
+    within 1 px of the frequency axes minus the ring's log mean power. Differentiable."""
+    rings, on_axis = _ring_log_means(x, crop)
+    return (on_axis - rings)[:, 2:]
+
+
+# The spectral feature blocks an anomaly model may score, by expert name: (features of the network input, width).
+SPECTRAL: dict[str, tuple[Callable[[torch.Tensor, CropConfig], torch.Tensor], Callable[[CropConfig], int]]] = {
+    "spectrum": (input_spectrum, spectrum_width),
+    "axis": (axis_spectrum, axis_width),
+}
 
 
 @torch.inference_mode()
-def log_spectrum(crops: list[np.ndarray] | np.ndarray, crop: CropConfig) -> np.ndarray:
-    """Raw crops (uint8, as `crop_face` makes them) -> (N, size // 2 - 1) float32 log spectrum features."""
+def spectral(crops: list[np.ndarray] | np.ndarray, crop: CropConfig, block: str = "spectrum") -> np.ndarray:
+    """Raw crops (uint8, as `crop_face` makes them) -> (N, width) float32 features of one spectral block."""
+    fn, width = SPECTRAL[block]
     if not len(crops):
-        return np.zeros((0, spectrum_width(crop)), np.float32)
-    return input_spectrum(network_input(crops, crop), crop).float().numpy()
+        return np.zeros((0, width(crop)), np.float32)
+    return fn(network_input(crops, crop), crop).float().numpy()
+
+
+def log_spectrum(crops: list[np.ndarray] | np.ndarray, crop: CropConfig) -> np.ndarray:
+    """Raw crops -> (N, size // 2 - 1) float32 log spectrum ("spectrum" block) features."""
+    return spectral(crops, crop, "spectrum")

@@ -32,6 +32,9 @@ def test_wheel_holds_the_library_the_training_package_and_the_model(installed):
               "aigface_assets/default/gmm.npz", "aigface_assets/default/product.json",
               "aigface_assets/default/spectrum/gmm.npz", "aigface_assets/MODEL_CARD.md"):
         assert f in names, f
+    # every file of the shipped model, whatever experts it has (one subfolder per spectral block)
+    shipped = [p.relative_to(ROOT / "assets").as_posix() for p in (ROOT / "assets" / "default").rglob("*") if p.is_file()]
+    assert shipped and not [f for f in shipped if f"aigface_assets/{f}" not in names]
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "aigface = detector.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
 

@@ -3,7 +3,7 @@
     python -m tests.tiny_artifact OUT_DIR
 
 The backbone is untrained, so its verdicts mean nothing; the point is to exercise the full path
-(load -> detect -> crop -> embed + log spectrum -> product of two GMMs -> threshold) exactly as with a trained
+(load -> detect -> crop -> embed + spectral profiles -> product of three GMMs -> threshold) exactly as with a trained
 model.
 """
 
@@ -20,7 +20,7 @@ from detector import CropConfig, Detector, FaceNet, GMMConfig, ModelConfig, Prod
 from detector.faces import get_face_finder
 from detector.imageio import jpeg_roundtrip
 from detector.product import block_widths
-from detector.spectrum import log_spectrum
+from detector.spectrum import spectral
 
 
 def astronaut_crops(n: int = 24, seed: int = 0) -> list[np.ndarray]:
@@ -44,9 +44,10 @@ def build_tiny_artifact(folder: str | Path, backbone: str = "resnet18", seed: in
     det = Detector(model, device="cpu")
     crops = astronaut_crops()
     z = det.embed(crops)
-    features = np.concatenate([z, log_spectrum(crops, CropConfig())], axis=1)
-    cfg = GMMConfig(n_components=2, covariance_type="diag", seed=seed, spectrum_dim=8)
-    anomaly = ProductModel.fit(features, cfg, block_widths(model.cfg.embed_dim, CropConfig(), spectrum=True))
+    blocks = ("spectrum", "axis")
+    features = np.concatenate([z, *[spectral(crops, CropConfig(), b) for b in blocks]], axis=1)
+    cfg = GMMConfig(n_components=2, covariance_type="diag", seed=seed, spectrum_dim=8, axis_dim=8)
+    anomaly = ProductModel.fit(features, cfg, block_widths(model.cfg.embed_dim, CropConfig(), blocks))
     return save_artifact(folder, model, anomaly, CropConfig(), extra={"note": "tiny test artifact, untrained"},
                          reference={"real": z.astype(np.float32)})
 

@@ -94,8 +94,11 @@ def write_card(run: RunConfig) -> Path:
                + (f", on the first {g.pca_dim} whitened principal components of the embedding" if g.pca_dim else "")
                + ")" + (f" times a second one with the same settings on the first {g.spectrum_dim} whitened principal "
                         "components of the crop's radially averaged log power spectrum (`detector/spectrum.py`; a "
-                        "product of experts, `detector/product.py`: the score is the sum of the two log-likelihoods)"
-                        if g.spectrum_dim else ""))
+                        "product of experts, `detector/product.py`: the score is the sum of the log-likelihoods)"
+                        if g.spectrum_dim else "")
+               + (f" times a third one on the first {g.axis_dim} whitened principal components of its axis profile "
+                  "(per ring, the log power on the horizontal and vertical frequency axes over the ring's: "
+                  "up-sampling traces are directional)" if g.axis_dim else ""))
     filt = ', fixed high-pass input filter' if p.input_filter == 'highpass' else ''
     if p.epochs:
         what = (f"The method of Zou et al. (ICASSP 2025): a {p.backbone} (random init, fc -> {p.embed_dim}{filt}) "
@@ -114,7 +117,7 @@ def write_card(run: RunConfig) -> Path:
          f"`{run.name}`; reproduce every number with `python -m train all --config train/configs/{run.name}.toml`.", "",
          "## What it is", "",
          what + (density[0].upper() + density[1:] if what.endswith(". ") else density)
-         + f"{'' if g.spectrum_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
+         + f"{'' if g.spectrum_dim or g.axis_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
          f"below the {far} "
          "false-alarm threshold. **No AI-generated image was used to train the feature extractor or fit the "
          "mixture.**", ""]
@@ -269,7 +272,9 @@ def readme_summary(artifact: Path) -> str:
     density = (f"a K={g.get('n_components')} Gaussian mixture"
                + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else "")
                + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum "
-                  "(scores summed)" if g.get("spectrum_dim") else ""))
+                  "(scores summed)" if g.get("spectrum_dim") else "")
+               + (f", and one on {g['axis_dim']} of its axis profile (the spectrum's power on the frequency axes)"
+                  if g.get("axis_dim") else ""))
     gens = s["per_generator"]
     w, lw = s.get("worst") or {}, s.get("loso_far_worst")
     text = (f"It is {net}; {inputs}; {density}, fitted on {sum(tr.get('gmm_fit_faces', {}).values())} photographic "

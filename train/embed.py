@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from detector.crop import CropConfig
 from detector.imageio import jpeg_roundtrip
-from detector.spectrum import log_spectrum
+from detector.spectrum import spectral
 
 from .augment import VERSION as AUGMENT_VERSION
 from .augment import AugmentConfig, benign, content_rng, rescale
@@ -83,15 +83,17 @@ def cached_features(fn: BatchFeatures, crops: np.ndarray, cache_dir: Path, key: 
     return z
 
 
-def spectrum_features(run) -> Callable[[dict, str], dict[str, np.ndarray]]:
-    """A Featurize (train.protocol) of the crops' log spectra (detector.spectrum), cached like embeddings."""
+def spectrum_features(run, block: str = "spectrum") -> Callable[[dict, str], dict[str, np.ndarray]]:
+    """A Featurize (train.protocol) of one spectral block of the crops (detector.spectrum: "spectrum", the log
+    spectrum, or "axis"), cached like embeddings."""
     crop: CropConfig = run.crop
-    # names the crop settings and the spectrum's implementation (v2: computed from the network input, in torch)
-    tag = hashlib.sha1(json.dumps(["v2", crop.to_dict()], sort_keys=True).encode()).hexdigest()[:6]
+    # names the crop settings and the block's implementation (spectrum v2: computed from the network input, in torch)
+    version = "v2" if block == "spectrum" else f"{block}-v1"
+    tag = hashlib.sha1(json.dumps([version, crop.to_dict()], sort_keys=True).encode()).hexdigest()[:6]
 
     def feats(faces: dict, degrade: str) -> dict[str, np.ndarray]:
-        return {k: cached_features(lambda c: log_spectrum(c, crop), fs.crops, run.run_dir / "embeddings",
-                                   f"spectrum{tag}-{fs.id}", degrade, run.augment)
+        return {k: cached_features(lambda c: spectral(c, crop, block), fs.crops, run.run_dir / "embeddings",
+                                   f"{block}{tag}-{fs.id}", degrade, run.augment)
                 for k, fs in faces.items()}
 
     return feats

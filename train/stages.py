@@ -119,26 +119,26 @@ def embeddings(run: RunConfig, det: Detector, wkey: str, faces: dict[str, FaceSe
             for k, fs in faces.items()}
 
 
-def network_features(run: RunConfig, det: Detector, wkey: str, spectrum: bool = False) -> Featurize:
-    """The detector's features of cached faces: its embeddings and, with `spectrum`, the crops' log spectra as
-    further columns (what Detector.features computes for a model with a spectrum expert), each cached."""
-    if not spectrum:
+def network_features(run: RunConfig, det: Detector, wkey: str, spectral: tuple[str, ...] = ()) -> Featurize:
+    """The detector's features of cached faces: its embeddings and the named spectral blocks of the crops as
+    further columns (what Detector.features computes for a model with those experts), each cached."""
+    if not spectral:
         return lambda faces, degrade: embeddings(run, det, wkey, faces, degrade)
-    spec = spectrum_features(run)
+    blocks = [spectrum_features(run, b) for b in spectral]
 
     def feats(faces: dict[str, FaceSet], degrade: str) -> dict[str, np.ndarray]:
-        z, s = embeddings(run, det, wkey, faces, degrade), spec(faces, degrade)
-        return {k: np.concatenate([z[k], s[k]], axis=1) for k in z}
+        parts = [embeddings(run, det, wkey, faces, degrade), *[b(faces, degrade) for b in blocks]]
+        return {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
 
     return feats
 
 
 def density_inputs(run: RunConfig, sets: Sets, det: Detector, wkey: str, cfg: GMMConfig):
     """The features a density with settings `cfg` scores (network_features) and its fit/calibration data."""
-    spectrum = bool(cfg.spectrum_dim)
-    feats = network_features(run, det, wkey, spectrum)
-    widths = block_widths(det.model.cfg.embed_dim, run.crop, spectrum)
-    return feats, density_data(run, sets, feats, cfg.calib_folds, run.augment.copies, widths)
+    spectral = tuple(k for k in cfg.experts() if k != "embedding")
+    feats = network_features(run, det, wkey, spectral)
+    widths = block_widths(det.model.cfg.embed_dim, run.crop, spectral)
+    return feats, density_data(run, sets, feats, cfg.calib_folds, run.augment.copies, widths if spectral else None)
 
 
 def stage_gmm(run: RunConfig, sets: Sets, weights: Path | None = None, out: Path | None = None,

@@ -27,10 +27,10 @@ def test_explanation_map_on_a_face(detector):
     assert overlay(crop, heat).shape == crop.shape
 
 
-def test_torch_score_matches_the_detectors_score_of_both_experts(detector):
-    """The map differentiates the score the detector reports: embedding and spectrum experts summed."""
+def test_torch_score_matches_the_detectors_score_of_every_expert(detector):
+    """The map differentiates the score the detector reports: embedding, spectrum and axis experts summed."""
     a = detector.analyse(data.astronaut())
-    assert list(detector.anomaly.experts) == ["embedding", "spectrum"]
+    assert list(detector.anomaly.experts) == ["embedding", "spectrum", "axis"]
     x = network_input([c.image for c in a.crops], detector.crop_cfg)
     with torch.no_grad():
         got = torch_score(detector, x).numpy()

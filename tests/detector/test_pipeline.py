@@ -22,14 +22,16 @@ def test_scores_the_astronaut(detector, astronaut_png):
     assert d["landmarks"] == 68 and d["verdict"] in ("consistent with a camera photo", "flagged as AI-generated")
 
 
-def test_features_are_the_embedding_then_the_spectrum(detector):
+def test_features_are_the_embedding_then_each_spectral_block(detector):
     crop = detector.crop(data.astronaut(), detector.find_faces(data.astronaut()))[0].image
     f = detector.features([crop])
-    assert f.shape == (1, sum(detector.anomaly.widths.values())) == (1, 768 + 111)
+    assert f.shape == (1, sum(detector.anomaly.widths.values())) == (1, 768 + 111 + 110)
     np.testing.assert_allclose(f[:, :768], detector.embed([crop]), rtol=1e-5, atol=1e-6)
-    from detector.spectrum import log_spectrum
+    from detector.spectrum import spectral
 
-    np.testing.assert_allclose(f[:, 768:], log_spectrum([crop], detector.crop_cfg), rtol=1e-5)
+    np.testing.assert_allclose(f[:, 768:879], spectral([crop], detector.crop_cfg, "spectrum"), rtol=1e-5)
+    np.testing.assert_allclose(f[:, 879:], spectral([crop], detector.crop_cfg, "axis"), rtol=1e-5, atol=1e-6)
+    assert detector.features([]).shape == (0, 768 + 111 + 110)
 
 
 def test_far_moves_the_threshold(detector, astronaut_png):

@@ -54,3 +54,22 @@ def test_without_spectrum_dim_it_is_one_mixture_and_widths_must_fit(features):
         fit_density(features[:, :9], CFG, WIDTHS)
     with pytest.raises(ValueError, match="blocks"):
         ProductModel.fit(features, CFG, {"spectrum": 4, "embedding": 6})
+
+
+def test_an_axis_expert_is_a_third_block_in_config_order(features):
+    """GMMConfig.axis_dim adds a third expert after the spectrum's; its block widths come from block_widths."""
+    from detector.crop import CropConfig
+    from detector.product import block_widths
+
+    cfg = GMMConfig(n_components=2, spectrum_dim=2, axis_dim=2, seed=1)
+    assert list(cfg.experts()) == ["embedding", "spectrum", "axis"]
+    assert [c.pca_dim for c in cfg.experts().values()] == [None, 2, 2]
+    assert block_widths(768, CropConfig(), ("spectrum", "axis")) == {"embedding": 768, "spectrum": 111, "axis": 110}
+    widths = {"embedding": 4, "spectrum": 3, "axis": 3}
+    m = fit_density(features, cfg, widths)
+    assert list(m.experts) == ["embedding", "spectrum", "axis"]
+    parts = [m.experts[k].score(features[:, c]) for k, c in
+             (("embedding", slice(0, 4)), ("spectrum", slice(4, 7)), ("axis", slice(7, 10)))]
+    np.testing.assert_allclose(m.score(features), np.sum(parts, axis=0))
+    only_axis = GMMConfig(n_components=2, axis_dim=2)
+    assert list(only_axis.experts()) == ["embedding", "axis"]

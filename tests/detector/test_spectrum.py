@@ -4,7 +4,7 @@ from PIL import Image, ImageFilter
 from skimage import data
 
 from detector.crop import CropConfig, finish, network_input
-from detector.spectrum import input_spectrum, log_spectrum, spectrum_width
+from detector.spectrum import axis_spectrum, axis_width, input_spectrum, log_spectrum, spectral, spectrum_width
 
 
 def _face(size: int = 224) -> np.ndarray:
@@ -41,3 +41,36 @@ def test_input_spectrum_is_differentiable_and_matches():
     (grad,) = torch.autograd.grad(s[0, -10:].sum(), x)  # the high frequencies depend on the pixels
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0
     np.testing.assert_allclose(s.detach().float().numpy(), log_spectrum([_face(64)], cfg), rtol=1e-6)
+
+
+def test_axis_profile_is_on_axis_over_ring_power_of_the_finished_crop():
+    """Against a plain numpy computation: per ring from radius 2, log mean power within 1 px of the frequency axes
+    minus the ring's log mean power; differentiable like the ring average."""
+    cfg = CropConfig(size=64)
+    face = _face(64)
+    grey = finish(face, cfg).astype(np.float64).mean(-1)
+    power = np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))) ** 2
+    yy, xx = np.indices(power.shape) - 32
+    ring = np.hypot(yy, xx).astype(int)
+    axis = (np.abs(yy) <= 1) | (np.abs(xx) <= 1)
+    expect = [np.log(power[(ring == r) & axis].mean() + 1e-6) - np.log(power[ring == r].mean() + 1e-6)
+              for r in range(2, 32)]
+    got = spectral([face], cfg, "axis")
+    assert got.shape == (1, axis_width(cfg)) == (1, 30)
+    np.testing.assert_allclose(got[0], expect, rtol=1e-4, atol=1e-5)
+    x = network_input([face], cfg).requires_grad_(True)
+    (grad,) = torch.autograd.grad(axis_spectrum(x, cfg)[0, -10:].sum(), x)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert spectral([], cfg, "axis").shape == (0, 30)
+
+
+def test_a_grid_pattern_shows_on_the_axes_not_in_the_ring_average():
+    """A periodic row/column pattern (what an up-sampling layer leaves) raises the axis profile at its frequency."""
+    cfg = CropConfig(size=64, jpeg_quality=None)
+    face = _face(64).astype(np.float64)
+    grid = face.copy()
+    grid[::4] += 6.0  # every 4th row and column brightened: power on the axes at radius 16
+    grid[:, ::4] += 6.0
+    a, b = spectral([face.astype(np.uint8), np.clip(grid, 0, 255).astype(np.uint8)], cfg, "axis")
+    assert np.argmax(b - a) == 16 - 2 and b[16 - 2] - a[16 - 2] > 0.2
+    assert np.abs(np.delete(b - a, 16 - 2)).max() < 0.05

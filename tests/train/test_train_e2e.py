@@ -82,6 +82,7 @@ n_components = 2
 covariance_type = "diag"
 calib_folds = 2
 spectrum_dim = 4
+axis_dim = 3
 [eval]
 robustness_jpeg = [50]
 robustness_downscale = [0.5]
@@ -108,8 +109,9 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     det = Detector.load(run / "artifact", device="cpu")
     faces = det.score(data.astronaut())
     assert len(faces) == 1 and np.isfinite(faces[0].log_likelihood)
-    assert list(det.anomaly.experts) == ["embedding", "spectrum"]  # [gmm] spectrum_dim: a product of experts
+    assert list(det.anomaly.experts) == ["embedding", "spectrum", "axis"]  # [gmm] *_dim: a product of experts
     assert det.anomaly.experts["spectrum"].projection[1].shape == (111, 4)
+    assert det.anomaly.experts["axis"].projection[1].shape == (110, 3)
     results = json.loads((run / "eval" / "results.json").read_text())
     res = results["results"]
     assert set(res) == {"none", "jpeg50", "down0.5"}

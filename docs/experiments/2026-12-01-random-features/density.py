@@ -29,9 +29,9 @@ ARTIFACTS = {0: RUN.run_dir / "artifact", 1: RUN.run_dir / "seeds/seed1/artifact
 
 def gmm_config(name: str):
     if name.startswith("pca"):
-        return replace(RUN.gmm, pca_dim=int(name[3:]))
+        return replace(RUN.gmm, pca_dim=int(name[3:]), spectrum_dim=None, axis_dim=None)  # the embedding alone
     if name.startswith("k"):
-        return replace(RUN.gmm, n_components=int(name[1:]))
+        return replace(RUN.gmm, n_components=int(name[1:]), spectrum_dim=None, axis_dim=None)
     raise SystemExit(f"unknown variant {name}")
 
 

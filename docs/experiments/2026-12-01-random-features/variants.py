@@ -133,7 +133,7 @@ def variant(name: str, sets):
 def main(names: list[str]) -> None:
     sets = stage_cache(RUN)
     by_source = "--by-source" in names  # otherwise by file (calib_folds), as the default was when this ran
-    cfg = replace(RUN.gmm, calib_by="source" if by_source else "file")
+    cfg = replace(RUN.gmm, calib_by="source" if by_source else "file", spectrum_dim=None, axis_dim=None)  # one mixture
     names = [n for n in names if not n.startswith("--")]
     for name in names:
         t = time.time()

@@ -69,7 +69,7 @@ def main(names: list[str], seeds: list[int]) -> None:
         for name in names:
             kind, dim = name.rstrip("0123456789"), int(name.lstrip("abcdefghijklmnopqrstuvwxyz"))
             feats = {"net": net, "spec": spec, "joint": both}[kind]
-            cfg = replace(RUN.gmm, pca_dim=dim, spectrum_dim=None)  # one mixture
+            cfg = replace(RUN.gmm, pca_dim=dim, spectrum_dim=None, axis_dim=None)  # one mixture
             t = time.time()
             data = protocol.density_data(RUN, sets, feats, RUN.gmm.calib_folds, RUN.augment.copies)
             res = protocol.evaluate(RUN, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]

@@ -31,7 +31,7 @@ from train.embed import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 NET_DIM = 768
-CFG = replace(RUN.gmm, spectrum_dim=64)  # the embedding's mixture (PCA-128) and the spectrum's (PCA-64), K=8 each
+CFG = replace(RUN.gmm, spectrum_dim=64, axis_dim=None)  # the embedding's mixture (PCA-128) and the spectrum's (PCA-64), K=8 each
 
 
 class PoE:
@@ -76,7 +76,7 @@ def main(names: list[str], seeds: list[int]) -> None:
         for name in names:
             t = time.time()
             data = PoEData(d.fit, d.calib, d.folds, standardize=name == "poez")
-            res = protocol.evaluate(RUN, sets, both, data.fit_model(RUN.gmm), loso=(data, RUN.gmm))["none"]
+            res = protocol.evaluate(RUN, sets, both, data.fit_model(CFG), loso=(data, CFG))["none"]
             report(name, seed, res, time.time() - t)
 
 

@@ -29,7 +29,7 @@ def main(dims: list[int], seeds: list[int]) -> None:
     for seed in seeds:
         det, wkey = load_for_eval(artifact(seed))
         for dim in dims:
-            cfg = replace(RUN.gmm, spectrum_dim=dim)
+            cfg = replace(RUN.gmm, spectrum_dim=dim, axis_dim=None)  # the two experts, as when this ran
             t = time.time()
             feats, data = density_inputs(RUN, sets, det, wkey, cfg)
             res = protocol.evaluate(RUN, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
