@@ -17,7 +17,8 @@ from scipy.ndimage import gaussian_filter
 from .anomaly import AnomalyModel
 from .crop import network_input
 from .pipeline import Detector
-from .spectrum import SPECTRAL
+from .product import spectral_blocks
+from .spectrum import spectral_tensors
 
 CAVEAT = ("Warm areas lower this face's likelihood under the photographic-face model the most (gradient x input): "
           "a sensitivity map of the model, not proof of where the image was generated.")
@@ -54,10 +55,9 @@ def torch_log_likelihood(z: torch.Tensor, anomaly: AnomalyModel) -> torch.Tensor
 def torch_score(det: Detector, x: torch.Tensor) -> torch.Tensor:
     """The detector's score of network inputs x (N, 3, H, W), matching Detector.analyse, in torch: the sum of its
     experts' log-likelihoods."""
-    def block(k: str) -> torch.Tensor:
-        return det.model.embed(x) if k == "embedding" else SPECTRAL[k][0](x, det.crop_cfg)
-
-    return sum(torch_log_likelihood(block(k), m) for k, m in det.anomaly.experts.items())
+    blocks = spectral_blocks(det.anomaly.experts)
+    features = {"embedding": det.model.embed(x), **dict(zip(blocks, spectral_tensors(x, det.crop_cfg, blocks)))}
+    return sum(torch_log_likelihood(features[k], m) for k, m in det.anomaly.experts.items())
 
 
 def explanation_map(det: Detector, crop: np.ndarray, sigma: float = 4.0) -> np.ndarray:

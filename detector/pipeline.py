@@ -16,7 +16,7 @@ from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
 from .model import FaceNet
 from .product import Density, block_widths, spectral_blocks
-from .spectrum import SPECTRAL
+from .spectrum import spectral_tensors
 
 VERDICT_REAL = "consistent with a camera photo"
 VERDICT_FAKE = "flagged as AI-generated"
@@ -121,7 +121,7 @@ class Detector:
     def features(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """What the anomaly model scores: the embedding and the spectral blocks it has experts for
         (detector.spectrum), from the same network input, as columns (N, embed_dim [+ each block's width])."""
-        return self._features(crops, spectral_blocks(self.anomaly))
+        return self._features(crops, spectral_blocks(self.anomaly.experts if self.anomaly is not None else ()))
 
     @torch.inference_mode()
     def _features(self, crops: list[np.ndarray] | np.ndarray, spectral: tuple[str, ...]) -> np.ndarray:
@@ -129,7 +129,7 @@ class Detector:
         for i in range(0, len(crops), self.batch_size):
             x = network_input(crops[i : i + self.batch_size], self.crop_cfg).to(self.device)
             z = [self.model.embed(x).float().cpu().numpy()]
-            z += [SPECTRAL[k][0](x, self.crop_cfg).float().cpu().numpy() for k in spectral]
+            z += [s.float().cpu().numpy() for s in spectral_tensors(x, self.crop_cfg, spectral)]
             out.append(np.concatenate(z, axis=1))
         if out:
             return np.concatenate(out)

@@ -97,9 +97,9 @@ def block_widths(embed_dim: int, crop: CropConfig, spectral: Iterable[str] = ())
     return {"embedding": embed_dim, **{k: SPECTRAL[k][1](crop) for k in spectral}}
 
 
-def spectral_blocks(density: Density | None) -> tuple[str, ...]:
-    """The spectral blocks a density scores after the embedding (none for a one-mixture model)."""
-    return tuple(k for k in (density.experts if density is not None else {}) if k != "embedding")
+def spectral_blocks(experts: Iterable[str]) -> tuple[str, ...]:
+    """The spectral blocks among a density's (or a GMMConfig's) experts, in order: all but the embedding."""
+    return tuple(k for k in experts if k != "embedding")
 
 
 def load_density(folder: str | Path) -> Density:

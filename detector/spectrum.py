@@ -64,33 +64,42 @@ def _ring_log_means(x: torch.Tensor, crop: CropConfig) -> tuple[torch.Tensor, to
     return torch.log(rings / counts.clamp(min=1) + 1e-6), torch.log(on_axis / axis_counts.clamp(min=1) + 1e-6)
 
 
+Profile = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (ring, on-axis log means) -> a block's features
+
+# The spectral feature blocks an anomaly model may score, by expert name: (profile, width).
+SPECTRAL: dict[str, tuple[Profile, Callable[[CropConfig], int]]] = {
+    "spectrum": (lambda rings, on_axis: rings[:, 1:], spectrum_width),  # radius 1 to H // 2 - 1
+    "axis": (lambda rings, on_axis: (on_axis - rings)[:, 2:], axis_width),  # radius 2 to H // 2 - 1
+}
+
+
+def spectral_tensors(x: torch.Tensor, crop: CropConfig, blocks: tuple[str, ...]) -> list[torch.Tensor]:
+    """(N, 3, H, W) network input (as `network_input` makes it) -> each named block's (N, width) float64 features,
+    from one FFT. Differentiable."""
+    if not blocks:
+        return []
+    rings, on_axis = _ring_log_means(x, crop)
+    return [SPECTRAL[b][0](rings, on_axis) for b in blocks]
+
+
 def input_spectrum(x: torch.Tensor, crop: CropConfig) -> torch.Tensor:
-    """(N, 3, H, W) network input (as `network_input` makes it) -> (N, H // 2 - 1) float64 log mean power per ring
-    (radius 1 to H // 2 - 1) of the greyscale crop in 0-255 units. Differentiable."""
-    return _ring_log_means(x, crop)[0][:, 1:]
+    """(N, 3, H, W) network input -> (N, H // 2 - 1) float64 log mean power per ring (radius 1 to H // 2 - 1) of the
+    greyscale crop in 0-255 units. Differentiable."""
+    return spectral_tensors(x, crop, ("spectrum",))[0]
 
 
 def axis_spectrum(x: torch.Tensor, crop: CropConfig) -> torch.Tensor:
     """(N, 3, H, W) network input -> (N, H // 2 - 2) float64: per ring (radius 2 to H // 2 - 1), the log mean power
     within 1 px of the frequency axes minus the ring's log mean power. Differentiable."""
-    rings, on_axis = _ring_log_means(x, crop)
-    return (on_axis - rings)[:, 2:]
-
-
-# The spectral feature blocks an anomaly model may score, by expert name: (features of the network input, width).
-SPECTRAL: dict[str, tuple[Callable[[torch.Tensor, CropConfig], torch.Tensor], Callable[[CropConfig], int]]] = {
-    "spectrum": (input_spectrum, spectrum_width),
-    "axis": (axis_spectrum, axis_width),
-}
+    return spectral_tensors(x, crop, ("axis",))[0]
 
 
 @torch.inference_mode()
 def spectral(crops: list[np.ndarray] | np.ndarray, crop: CropConfig, block: str = "spectrum") -> np.ndarray:
     """Raw crops (uint8, as `crop_face` makes them) -> (N, width) float32 features of one spectral block."""
-    fn, width = SPECTRAL[block]
     if not len(crops):
-        return np.zeros((0, width(crop)), np.float32)
-    return fn(network_input(crops, crop), crop).float().numpy()
+        return np.zeros((0, SPECTRAL[block][1](crop)), np.float32)
+    return spectral_tensors(network_input(crops, crop), crop, (block,))[0].float().numpy()
 
 
 def log_spectrum(crops: list[np.ndarray] | np.ndarray, crop: CropConfig) -> np.ndarray:

@@ -23,7 +23,7 @@ import torch
 from detector.anomaly import GMMConfig
 from detector.artifact import save_artifact
 from detector.pipeline import Detector
-from detector.product import block_widths
+from detector.product import block_widths, spectral_blocks
 
 from .cache import FaceSet, ImagePrep, build_cache, split_mask
 from .config import RunConfig, save_json
@@ -135,7 +135,7 @@ def network_features(run: RunConfig, det: Detector, wkey: str, spectral: tuple[s
 
 def density_inputs(run: RunConfig, sets: Sets, det: Detector, wkey: str, cfg: GMMConfig):
     """The features a density with settings `cfg` scores (network_features) and its fit/calibration data."""
-    spectral = tuple(k for k in cfg.experts() if k != "embedding")
+    spectral = spectral_blocks(cfg.experts())
     feats = network_features(run, det, wkey, spectral)
     widths = block_widths(det.model.cfg.embed_dim, run.crop, spectral)
     return feats, density_data(run, sets, feats, cfg.calib_folds, run.augment.copies, widths if spectral else None)

@@ -21,14 +21,20 @@ def test_log_spectrum_sees_blur_in_the_high_frequencies():
     np.testing.assert_allclose(s[1, :3], s[0, :3], atol=0.5)  # and keeps the lowest frequencies
 
 
+def _numpy_power(face: np.ndarray, cfg: CropConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Plain numpy reference: the centred power spectrum of the crop after the JPEG finish (what the network sees),
+    each frequency's integer ring and its (y, x) offsets from the centre."""
+    grey = finish(face, cfg).astype(np.float64).mean(-1)
+    power = np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))) ** 2
+    yy, xx = np.indices(power.shape) - cfg.size // 2
+    return power, np.hypot(yy, xx).astype(int), yy, xx
+
+
 def test_log_spectrum_is_the_ring_mean_of_the_finished_crops_power():
     """Against a plain numpy computation on the crop after the JPEG finish (what the network sees)."""
     cfg = CropConfig(size=64)
     face = _face(64)
-    grey = finish(face, cfg).astype(np.float64).mean(-1)
-    power = np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))) ** 2
-    yy, xx = np.indices(power.shape) - 32
-    ring = np.hypot(yy, xx).astype(int)
+    power, ring, _, _ = _numpy_power(face, cfg)
     expect = [np.log(power[ring == r].mean() + 1e-6) for r in range(1, 32)]
     np.testing.assert_allclose(log_spectrum([face], cfg)[0], expect, rtol=1e-4)
     assert log_spectrum([], cfg).shape == (0, 31)
@@ -48,10 +54,7 @@ def test_axis_profile_is_on_axis_over_ring_power_of_the_finished_crop():
     minus the ring's log mean power; differentiable like the ring average."""
     cfg = CropConfig(size=64)
     face = _face(64)
-    grey = finish(face, cfg).astype(np.float64).mean(-1)
-    power = np.abs(np.fft.fftshift(np.fft.fft2(grey - grey.mean()))) ** 2
-    yy, xx = np.indices(power.shape) - 32
-    ring = np.hypot(yy, xx).astype(int)
+    power, ring, yy, xx = _numpy_power(face, cfg)
     axis = (np.abs(yy) <= 1) | (np.abs(xx) <= 1)
     expect = [np.log(power[(ring == r) & axis].mean() + 1e-6) - np.log(power[ring == r].mean() + 1e-6)
               for r in range(2, 32)]
