@@ -197,12 +197,11 @@ def load_for_eval(artifact: Path) -> tuple[Detector, str]:
     return det, model_key(det.model)
 
 
-def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degrades=("none",),
-                      loso: bool = True) -> dict:
-    """The protocol (train.protocol) for an artifact: its own mixture and threshold on the evaluation faces and,
-    with `loso`, leave-one-source-out false alarms with its GMM settings."""
+def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degrades=("none",)) -> dict:
+    """The protocol (train.protocol) for an artifact: its own mixture and threshold on the evaluation faces, and
+    leave-one-source-out false alarms with its GMM settings."""
     feats, data = density_inputs(run, sets, det, wkey, det.anomaly.config)
-    return protocol.evaluate(run, sets, feats, det.anomaly, degrades, (data, det.anomaly.config) if loso else None)
+    return protocol.evaluate(run, sets, feats, det.anomaly, degrades, (data, det.anomaly.config))
 
 
 def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> dict:
