@@ -27,6 +27,11 @@ VERDICT_FAKE = "flagged as AI-generated"
 #   far / 5 <= percentile < 3 far   "uncertain"            (at far 5%: 1-15%; on either side of the threshold)
 #   percentile >= 3 far             "likely photographic"  (at far 5%: scores like 85% of camera photos or better)
 CERTAIN_FAKE_FACTOR, CERTAIN_REAL_FACTOR = 0.2, 3.0
+# Faces narrower than this (detector box, source pixels) reach the model with little detail, and the shipped model
+# finds them very likely whatever made them: held-out real photos shrunk until their faces were under 48 px wide were
+# flagged at 0.0-0.4%, text-to-image faces of ~50 px at 0-9% (docs/experiments/2026-12-02-small-faces). Such a face
+# gets a caution.
+SMALL_FACE_PX = 48
 CERTAINTY = ("likely AI-generated", "uncertain", "likely photographic")
 
 
@@ -154,18 +159,20 @@ class Detector:
                 for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
 
     def caution(self, face: Face) -> str | None:
-        """Why a verdict on this face is less reliable, from the range of face sizes the model was calibrated on
-        (`face_width_px` in the artifact's config: the 1st and 99th percentile of its reference faces' widths)."""
+        """Why a verdict on this face is less reliable: a face far outside the sizes the model was calibrated on
+        (`face_width_px` in the artifact's config: the 1st and 99th percentile of its reference faces' widths), or
+        one narrower than SMALL_FACE_PX, at which generated faces are rarely flagged."""
         rng = (self.config.get("reference_ranges") or {}).get("face_width_px")
-        if not rng:
-            return None
         width = face.box[2] - face.box[0]
-        if width > 2 * rng[1]:
+        if rng and width > 2 * rng[1]:
             return (f"this face is {width:.0f} px wide, more than twice the largest faces the model was calibrated on "
                     f"(~{rng[1]:.0f} px): large, sharp faces are rarer among its photographs, so it is less reliable here")
-        if width < rng[0] / 2:
+        if rng and width < rng[0] / 2:
             return (f"this face is only {width:.0f} px wide, under half the smallest faces the model was calibrated on "
                     f"(~{rng[0]:.0f} px): little detail is left to judge, so it is less reliable here")
+        if width < SMALL_FACE_PX:
+            return (f"this face is only {width:.0f} px wide: faces this small look photographic to the model whatever "
+                    "made them, so a pass says little here (a flag is rare for photos this small, and counts)")
         return None
 
     def score(self, image: ImageInput, far: float | None = None, require_face: bool = False) -> list[FaceScore]:

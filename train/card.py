@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+from detector.pipeline import SMALL_FACE_PX
+
 from .config import RunConfig
 from .metrics import markdown_table, source_auc_table
 from .protocol import MIN_FAKES_FOR_WORST, headline_table, loso_table
@@ -239,6 +241,9 @@ def write_card(run: RunConfig) -> Path:
           "- Most real faces here are small web images (128-250 px, often JPEG'd more than once); sharper, cleaner "
           "photos (recent phones, studio portraits) are rarer in the fit set. The leave-one-source-out rates above are "
           "the best guide to the false-alarm rate on your own photos; expect more on sources unlike all of these.",
+          (f"- Faces narrower than {SMALL_FACE_PX} px (group photos, thumbnails) reach the model with little detail and "
+           "look photographic to it whatever made them: generated faces that small are rarely flagged, so the detector "
+           "adds a caution to every such face (docs/experiments, small faces)."),
           f"- Generators measured: {measured}. Every other generator (Midjourney, Imagen, GPT-4o / DALL-E at full "
           "size, newer GANs, ...) is unmeasured here; a model that passes this protocol can still miss them.",
           "", "## What the paper reports at full scale", "",

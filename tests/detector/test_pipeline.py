@@ -111,3 +111,27 @@ def test_verdicts_carry_certainty_and_a_caution_for_faces_outside_the_calibrated
         assert detector.verdicts(a, 0.05)[0].caution is None
     finally:
         detector.config["reference_ranges"] = old
+
+
+def test_faces_narrower_than_small_face_px_get_a_caution_whatever_the_calibrated_range(detector):
+    """A group-photo-sized face (under SMALL_FACE_PX) is cautioned even inside the calibrated range, or when the
+    artifact records no range; the same face at its full size is not."""
+    from PIL import Image
+
+    from detector.pipeline import SMALL_FACE_PX
+
+    rgb = data.astronaut()
+    (face,) = detector.analyse(rgb).faces
+    width = face.box[2] - face.box[0]
+    assert width >= SMALL_FACE_PX
+    side = round(rgb.shape[1] * (SMALL_FACE_PX - 8) / width)  # the photo shrunk until the face is ~40 px wide
+    small = np.asarray(Image.fromarray(rgb).resize((side, side), Image.BICUBIC))
+    old = detector.config.get("reference_ranges")
+    try:
+        for ranges in ({"face_width_px": [1.0, 2 * width]}, None):
+            detector.config["reference_ranges"] = ranges
+            assert detector.score(rgb)[0].caution is None
+            (r,) = detector.score(small)
+            assert r.box[2] - r.box[0] < SMALL_FACE_PX and "look photographic" in r.caution
+    finally:
+        detector.config["reference_ranges"] = old
