@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from detector.anomaly import AnomalyModel, GMMConfig
-from train import protocol
+from train import metrics, protocol
 from train.cache import FaceSet
 
 SPLITS = {"pretext": 0.4, "calib": 0.3, "heldout": 0.3}
@@ -141,3 +141,14 @@ def test_summary_names_the_worst_generator_and_source_and_can_drop_half_size_row
     assert protocol.summary(res, native_only=True).splitlines()[1].split() == ["g=70.0"]
     no_loso = {k: v for k, v in res.items() if not k.startswith("loso")}
     assert "LOSO" not in protocol.summary(no_loso) and len(protocol.summary(no_loso).splitlines()) == 2
+
+
+def test_headline_table_reports_the_share_of_fakes_flagged_next_to_the_auc():
+    real, fake = np.linspace(0, 1, 100), np.linspace(-0.5, 0.5, 40)  # scores: lower = less photographic
+    per = {"g": metrics.detection_metrics(real, fake, threshold=0.05)}
+    row = {"per_generator": per, "mean": metrics.mean_metrics(per), "worst": protocol.worst_generator(per),
+           "heldout_far_all": 5.0}
+    old = {**row, "mean": {k: v for k, v in row["mean"].items() if k != "tpr"}}  # results written before tpr existed
+    lines = protocol.headline_table({"model": row, "older": old})
+    (flagged,) = [line for line in lines if "generated faces flagged" in line]
+    assert flagged.split("|")[2:4] == [f" {100 * np.mean(fake < 0.05):.1f} ", " - "]
