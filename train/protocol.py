@@ -194,7 +194,7 @@ def headline_table(rows: dict[str, dict]) -> list[str]:
     L.append("| mean Acc at the threshold | " + " | ".join(f"{r['mean']['acc']:.1f}" for r in rows.values()) + " |")
     # AUC ranks the whole distributions; what a user meets is the share of generated faces the threshold catches
     L.append("| mean share of generated faces flagged at the threshold (%) | " + " | ".join(
-        f"{r['mean']['tpr']:.1f}" if "tpr" in r["mean"] else "-" for r in rows.values()) + " |")
+        f"{r['mean']['tpr']:.1f}" for r in rows.values()) + " |")
     L.append("| held-out false alarms (%) | " + " | ".join(f"{r['heldout_far_all']:.1f}" for r in rows.values()) + " |")
     L.append("| **worst leave-one-source-out false alarms (%)** | " + " | ".join(
         f"**{r['loso_far_worst']['far']:.1f}** ({r['loso_far_worst']['source']})" if "loso_far_worst" in r else "-"
