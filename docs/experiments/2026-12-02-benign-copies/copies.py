@@ -22,17 +22,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
+
+from fusion import RUN, artifact
 
 from train import protocol
-from train.config import load_config
 from train.stages import density_inputs, load_for_eval, stage_cache
 
-RUN = load_config(ROOT / "train/configs/default.toml")
 DEGRADES = ("none", "jpeg95", "jpeg75", "jpeg50", "down0.5")
-
-
-def artifact(seed: int) -> Path:
-    return RUN.run_dir / "artifact" if seed == 0 else RUN.run_dir / "seeds" / f"seed{seed}" / "artifact"
 
 
 def main(copies: list[int], seeds: list[int]) -> None:
@@ -49,6 +46,7 @@ def main(copies: list[int], seeds: list[int]) -> None:
             auc = " ".join(f"{d}={res[d]['mean']['auc']:.1f}" for d in DEGRADES)
             print(f"seed {seed} copies {n}: {protocol.summary(res['none'], native_only=True)}\n"
                   f"   robustness held-out FAR {far}\n   robustness mean AUC {auc} [{time.time() - t:.0f}s]", flush=True)
+            # every degradation kept (fusion.report keeps one result): runs/benign-copies/copiesN-seedS.json
             dest = ROOT / "runs" / "benign-copies" / f"copies{n}-seed{seed}.json"
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(json.dumps(res, indent=1, default=float))

@@ -12,7 +12,6 @@ Same mixtures, threshold rule and protocol as the shipped model.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,20 +20,20 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
+
+from fusion import RUN, artifact, report
 
 from detector.product import block_widths, spectral_blocks
 from train import protocol
-from train.config import load_config
-from train.embed import cached_features, spectrum_features
-from train.stages import embeddings, load_for_eval, stage_cache
-
-RUN = load_config(ROOT / "train/configs/default.toml")
+from train.embed import cached_features
+from train.stages import load_for_eval, network_features, stage_cache
 
 
 def mirror_averaged(det, wkey: str, spectral: tuple[str, ...]):
-    """A Featurize (train.protocol): the mean of the embeddings of each crop and of its mirror image, then the
-    shipped spectral blocks."""
-    blocks = [spectrum_features(RUN, b) for b in spectral]
+    """A Featurize (train.protocol): the shipped features (network_features) with the embedding columns replaced by
+    the mean of the embeddings of each crop and of its mirror image."""
+    shipped, dim = network_features(RUN, det, wkey, spectral), det.model.cfg.embed_dim
 
     def mirrored(faces: dict, degrade: str) -> dict[str, np.ndarray]:
         return {k: cached_features(lambda c: det.embed([np.ascontiguousarray(x[:, ::-1]) for x in c]), fs.crops,
@@ -42,9 +41,8 @@ def mirror_averaged(det, wkey: str, spectral: tuple[str, ...]):
                 for k, fs in faces.items()}
 
     def feats(faces: dict, degrade: str) -> dict[str, np.ndarray]:
-        a, b = embeddings(RUN, det, wkey, faces, degrade), mirrored(faces, degrade)
-        parts = [{k: (a[k] + b[k]) / 2 for k in a}, *[f(faces, degrade) for f in blocks]]
-        return {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
+        z, m = shipped(faces, degrade), mirrored(faces, degrade)
+        return {k: np.concatenate([(v[:, :dim] + m[k]) / 2, v[:, dim:]], axis=1) for k, v in z.items()}
 
     return feats
 
@@ -52,8 +50,7 @@ def mirror_averaged(det, wkey: str, spectral: tuple[str, ...]):
 def main(seeds: list[int]) -> None:
     sets = stage_cache(RUN)
     for seed in seeds:
-        artifact = RUN.run_dir / "artifact" if seed == 0 else RUN.run_dir / "seeds" / f"seed{seed}" / "artifact"
-        det, wkey = load_for_eval(artifact)
+        det, wkey = load_for_eval(artifact(seed))
         cfg = det.anomaly.config
         spectral = spectral_blocks(cfg.experts())
         feats = mirror_averaged(det, wkey, spectral)
@@ -61,11 +58,7 @@ def main(seeds: list[int]) -> None:
         widths = block_widths(det.model.cfg.embed_dim, RUN.crop, spectral)
         data = protocol.density_data(RUN, sets, feats, cfg.calib_folds, RUN.augment.copies, widths)
         res = protocol.evaluate(RUN, sets, feats, data.fit_model(cfg), ("none",), (data, cfg))["none"]
-        print(f"seed {seed} mirror-averaged: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
-              flush=True)
-        dest = ROOT / "runs" / "flip-average" / f"seed{seed}.json"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_text(json.dumps(res, indent=1, default=float))
+        report("mirror-averaged", seed, res, time.time() - t)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from detector.imageio import load_image
 from detector.pipeline import Detector
-from train.cache import ImagePrep
+from train.cache import FaceSet, ImagePrep, list_images
 from train.config import load_config
 from train.metrics import detection_metrics
 from train.stages import stage_cache
@@ -57,6 +57,11 @@ def chained(*preps: ImagePrep):
     return prep
 
 
+def photo_files(fs: FaceSet) -> list[Path]:
+    """The photos a cached face set's faces come from, once each (a face set of one split)."""
+    return [Path(fs.files[i]) for i in sorted(set(fs.file_idx.tolist()))]
+
+
 def scores(det: Detector, files: list[Path], prep, tag: str) -> np.ndarray:
     path = OUT / f"{tag}.npy"
     if path.is_file():
@@ -79,7 +84,7 @@ def main(scales: list[float], artifact: Path, first_jpeg: int | None = None) -> 
     held = sets.split("heldout")
     real = {}
     for k, fs in held.items():
-        files = [Path(fs.files[i]) for i in sorted(set(fs.file_idx.tolist()))]
+        files = photo_files(fs)
         for s in scales:
             t = time.time()
             if first_jpeg:  # the whole photo re-encoded at first_jpeg before the evaluation's own JPEG
@@ -93,9 +98,7 @@ def main(scales: list[float], artifact: Path, first_jpeg: int | None = None) -> 
                   f"flagged {100 * np.mean(z[ok, 0] < thr):.1f}% [{time.time() - t:.0f}s]", flush=True)
     fakes = {}
     for g, folder in RUN.data.fake.items():
-        files = sorted(p for p in Path(folder).rglob("*")
-                       if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
-        fakes[g] = scores(det, files, ImagePrep(1.0, RUN.data.eval_jpeg), f"fake-{g}")[:, 0]
+        fakes[g] = scores(det, list_images(folder), ImagePrep(1.0, RUN.data.eval_jpeg), f"fake-{g}")[:, 0]
     summary = {}
     for s in scales:
         r = np.concatenate([real[(k, s)][:, 0] for k in held])

@@ -19,7 +19,6 @@ everything without the source. Same features, mixtures and protocol as the shipp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -28,14 +27,15 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
+
+from fusion import RUN, artifact, report
 
 from detector.anomaly import Reference
 from detector.product import block_widths, fit_density, spectral_blocks
 from train import protocol
-from train.config import load_config
 from train.stages import load_for_eval, network_features, stage_cache
 
-RUN = load_config(ROOT / "train/configs/default.toml")
 BINS = 8
 
 
@@ -70,6 +70,11 @@ class SizeAware(Reference):
         return self._standardize(self.density.score(f[:, :-1]), f[:, -1])
 
 
+def per_generator(res: dict, key: str) -> str:
+    """One metric of every generator row, half size included (fusion.report prints native sizes only)."""
+    return " ".join(f"{g}={m[key]:.1f}" for g, m in res["per_generator"].items())
+
+
 def with_width(feats):
     def out(faces: dict, degrade: str) -> dict[str, np.ndarray]:
         z = feats(faces, degrade)
@@ -81,8 +86,7 @@ def with_width(feats):
 def main(seeds: list[int], kinds: list[str]) -> None:
     sets = stage_cache(RUN)
     for seed in seeds:
-        artifact = RUN.run_dir / "artifact" if seed == 0 else RUN.run_dir / "seeds" / f"seed{seed}" / "artifact"
-        det, wkey = load_for_eval(artifact)
+        det, wkey = load_for_eval(artifact(seed))
         cfg = det.anomaly.config
         spectral = spectral_blocks(cfg.experts())
         feats = with_width(network_features(RUN, det, wkey, spectral))
@@ -96,13 +100,10 @@ def main(seeds: list[int], kinds: list[str]) -> None:
             t = time.time()
             model = data.fit_model(cfg)
             res = protocol.evaluate(RUN, sets, feats, model, ("none",), (data, cfg))["none"]
-            acc = " ".join(f"{g}={m['acc']:.1f}" for g, m in res["per_generator"].items())
-            print(f"seed {seed} {kind}: {protocol.summary(res)}\n   Acc {acc} mean {res['mean']['acc']:.1f}\n"
+            report(f"sized-{kind}", seed, res, time.time() - t)
+            print(f"   AUC {per_generator(res, 'auc')}\n   Acc {per_generator(res, 'acc')} mean {res['mean']['acc']:.1f}\n"
                   f"   centres(px) {np.exp(model.centres).round(0).tolist()} median {model.med.round(0).tolist()} "
-                  f"spread {model.spread.round(0).tolist()} [{time.time() - t:.0f}s]", flush=True)
-            dest = ROOT / "runs" / "sized" / f"{kind}-seed{seed}.json"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(json.dumps(res, indent=1, default=float))
+                  f"spread {model.spread.round(0).tolist()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-large-faces"))
 
-from large import RUN, scores
+from large import RUN, photo_files, scores
 
 from detector.pipeline import Detector
-from train.cache import IMAGE_SUFFIXES, ImagePrep
+from train.cache import ImagePrep, list_images
 from train.metrics import detection_metrics
 from train.stages import stage_cache
 
@@ -41,10 +41,10 @@ def main(scales: list[float], artifact: Path) -> None:
     thr = det.anomaly.threshold()
     real, fake = [], {}
     for k, fs in sets.split("heldout").items():
-        files = [Path(fs.files[i]) for i in sorted(set(fs.file_idx.tolist()))]
+        files = photo_files(fs)
         real += [scores(det, files, ImagePrep(s, RUN.data.eval_jpeg), f"real-{k}-x{s:g}") for s in scales]
     for g, folder in RUN.data.fake.items():
-        files = sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = list_images(folder)
         fake[g] = np.concatenate([scores(det, files, ImagePrep(s, RUN.data.eval_jpeg),
                                          f"fake-{g}" if s == 1 else f"fake-{g}-x{s:g}") for s in scales])
     r = np.concatenate(real)

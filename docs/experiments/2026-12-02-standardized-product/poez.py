@@ -14,7 +14,6 @@ threshold rule and protocol as the shipped model; leave-one-source-out refits an
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,13 +22,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
+
+from fusion import RUN, artifact, report
 
 from detector.product import ProductModel, _columns, fit_density
 from train import protocol
-from train.config import load_config
 from train.stages import density_inputs, load_for_eval, stage_cache
-
-RUN = load_config(ROOT / "train/configs/default.toml")
 
 
 class Standardized(ProductModel):
@@ -50,8 +49,7 @@ class Standardized(ProductModel):
 def main(seeds: list[int], kinds: list[str]) -> None:
     sets = stage_cache(RUN)
     for seed in seeds:
-        artifact = RUN.run_dir / "artifact" if seed == 0 else RUN.run_dir / "seeds" / f"seed{seed}" / "artifact"
-        det, wkey = load_for_eval(artifact)
+        det, wkey = load_for_eval(artifact(seed))
         cfg = det.anomaly.config
         feats, data = density_inputs(RUN, sets, det, wkey, cfg)
         for kind in kinds:
@@ -59,12 +57,9 @@ def main(seeds: list[int], kinds: list[str]) -> None:
             t = time.time()
             model = data.fit_model(cfg)
             res = protocol.evaluate(RUN, sets, feats, model, ("none",), (data, cfg))["none"]
-            extra = f" stats {getattr(model, 'stats', {})}" if kind == "poez" else ""
-            print(f"seed {seed} {kind}: {protocol.summary(res, native_only=True)}{extra} [{time.time() - t:.0f}s]",
-                  flush=True)
-            dest = ROOT / "runs" / "standardized-product" / f"{kind}-seed{seed}.json"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(json.dumps(res, indent=1, default=float))
+            report(f"standardized-{kind}", seed, res, time.time() - t)
+            if kind == "poez":
+                print(f"   median, IQR of each expert's references: {model.stats}", flush=True)
 
 
 if __name__ == "__main__":
