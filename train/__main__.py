@@ -1,4 +1,4 @@
-"""python -m train {cache,pretext,import,gmm,evaluate,ksweep,ablation,baseline,card,all} --config CONFIG.toml
+"""python -m train {cache,pretext,import,gmm,evaluate,ksweep,ablation,seeds,baseline,card,all} --config CONFIG.toml
 
 Multi-GPU: torchrun --nproc_per_node N -m train pretext --config CONFIG.toml
 """
@@ -19,6 +19,7 @@ STAGES = {
     "evaluate": "Acc/AP/AUC per generator with matched processing, robustness, t-SNE/UMAP",
     "ksweep": "GMM K sweep on the same embeddings",
     "ablation": "ranking only / manipulation only / both",
+    "seeds": "the same recipe with the network's other seeds ([eval] seeds): the spread of the protocol's numbers",
     "baseline": "supervised real-vs-one-generator baseline, tested on the other generators",
     "card": "write runs/<name>/MODEL_CARD.md from the run's result files",
     "all": "the stages listed in the config's `stages` (default cache, pretext, gmm, evaluate)",
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             st.stage_ksweep(run, sets)
         elif stage == "ablation":
             st.stage_ablation(run, sets)
+        elif stage == "seeds":
+            st.stage_seeds(run, sets)
         elif stage == "baseline":
             stage_baseline(run, sets)
         elif stage == "card":

@@ -78,6 +78,34 @@ def unseen_comparison(model: dict, bl: dict | None) -> list[str]:
     return lines
 
 
+def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
+    """Markdown lines: the protocol's headline numbers for the shipped network and for the same recipe with other
+    seeds (`python -m train seeds`), and how the shipped draw ranks among them."""
+    if not sd or not sd.get("rows"):
+        return []
+    rows = {f"seed {seed} (shipped)": shipped, **sd["rows"]}
+    def worst(v: dict, key: str, name: str, fmt: str) -> str:
+        w = v.get(key)
+        return f"{w[fmt]:.1f} ({w[name]})" if w else "-"
+
+    intro = ("The network's weights are one random draw; `python -m train seeds` rebuilds the model with other seeds "
+             "(same data, density, threshold rule and protocol). The spread is how much of each number above is the "
+             "draw's luck.")
+    head = ("| network | mean AUC | worst AUC | mean share flagged (%) | held-out false alarms (%) | worst LOSO false "
+            "alarms (%) |")
+    L = ["### The same recipe with other seeds of the network", "", intro, "", head, "|---|---|---|---|---|---|"]
+    L += [f"| {k} | {v['mean']['auc']:.1f} | {worst(v, 'worst', 'generator', 'auc')} | {v['mean']['tpr']:.1f} | "
+          f"{v['heldout_far_all']:.1f} | {worst(v, 'loso_far_worst', 'source', 'far')} |" for k, v in rows.items()]
+    others = [v["mean"]["auc"] for v in sd["rows"].values()]
+    mine = shipped["mean"]["auc"]
+    rank = 1 + sum(a > mine for a in others)
+    spread = (f"Mean AUC over the {len(others)} other seeds: **{sum(others) / len(others):.1f}** (range "
+              f"{min(others):.1f}-{max(others):.1f}); the shipped seed ranks {rank} of {len(others) + 1} with "
+              f"{mine:.1f}. Expect a fresh draw of this recipe - and new data - nearer the other seeds' mean.")
+    L += ["", spread, ""]
+    return L
+
+
 def write_card(run: RunConfig) -> Path:
     d = run.run_dir
     counts = _load(d / "data_counts.json") or {}
@@ -142,7 +170,7 @@ def write_card(run: RunConfig) -> Path:
               "their false-alarm rate is at logit 0, not calibrated).", "",
               *unseen_comparison(r, bl), "",
               "### Leave-one-source-out false alarms (%), per real source", "",
-              *loso_table(rows), ""]
+              *loso_table(rows), "", *seed_spread(r, p.seed, _load(d / "seeds" / "results.json"))]
     L += ["## Data", "", "| source | what | faces found | files without a usable face |", "|---|---|---|---|"]
     for k, n in counts.get("faces", {}).items():
         L.append(f"| {k} | {SOURCES.get(k.split('@')[0], '')} | {n} | {counts.get('files_without_face', {}).get(k, '')} |")

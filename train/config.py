@@ -78,6 +78,7 @@ class EvalConfig:
     figure_points: int = 600  # per class, for the 2-D maps
     reference_points: int = 1000  # real embeddings shipped in the artifact for the app's plots
     references: bool = True  # the protocol's reference rows (train.reference) in results and the card
+    seeds: tuple[int, ...] = ()  # other seeds of the pretext network, rebuilt by `train seeds` (the card's spread)
 
 
 @dataclass(frozen=True)

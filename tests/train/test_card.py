@@ -45,3 +45,19 @@ def test_readme_model_paragraph_is_generated_from_the_shipped_artifact():
     block = readme[readme.index(README_START) + len(README_START):readme.index(README_END)].strip()
     assert block == readme_summary(ROOT / "assets" / "default"), (
         "README's model paragraph disagrees with assets/default: run `python -m train.card --readme README.md`")
+
+
+def _row(auc: float, loso: float) -> dict:
+    return {"mean": {"auc": auc, "tpr": 10.0}, "worst": {"generator": "g", "auc": auc - 20},
+            "heldout_far_all": 2.0, "loso_far_worst": {"source": "s", "far": loso}}
+
+
+def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
+    from train.card import seed_spread
+
+    assert seed_spread(_row(79.0, 5.0), 0, None) == []  # `train seeds` not run: no section
+    sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0), "seed 2": _row(80.0, 4.0), "seed 3": _row(76.0, 5.5)}}
+    text = "\n".join(seed_spread(_row(79.0, 5.0), 0, sd))
+    assert "| seed 0 (shipped) | 79.0 | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
+    assert "| seed 2 | 80.0 | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
+    assert "**77.0** (range 75.0-80.0)" in text and "ranks 2 of 4 with 79.0" in text

@@ -58,7 +58,7 @@ def _config(tiny_data: Path, tmp: Path, **pretext) -> Path:
     cfg.write_text(f"""
 name = "tiny"
 out_dir = "{tmp / 'runs'}"
-stages = ["cache", "pretext", "gmm", "evaluate", "ksweep", "baseline", "ablation", "card"]
+stages = ["cache", "pretext", "gmm", "evaluate", "ksweep", "baseline", "ablation", "seeds", "card"]
 [data]
 real = ["{tiny_data / 'real'}", "{tiny_data / 'real2'}"]
 exif = ["{tiny_data / 'exif'}"]
@@ -90,6 +90,7 @@ ksweep = [1, 2]
 figures = ["tsne"]
 figure_points = 10
 reference_points = 12
+seeds = [1]
 [baseline]
 backbone = "resnet18"
 epochs = 1
@@ -139,12 +140,17 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     ab = json.loads((run / "ablation" / "results.json").read_text())
     assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation",
                                 "no pretext training (random init, input filter none)"] and ab["epochs"] == 1
+    sd = json.loads((run / "seeds" / "results.json").read_text())  # the recipe again with the network's seed 1
+    assert sd["shipped_seed"] == 0 and list(sd["rows"]) == ["seed 1"]
+    assert set(sd["rows"]["seed 1"]["loso_far"]) == {"real", "real2"}
+    assert (run / "seeds" / "seed1" / "artifact" / "model.safetensors").is_file()
     bl = json.loads((run / "baseline" / "results.json").read_text())
     assert list(bl) == ["trained on warped"] and bl["trained on warped"]["seen"] == "warped"
     card = (run / "MODEL_CARD.md").read_text()
     assert "log power spectrum" in card
     assert "## Headline: the validation protocol" in card and "| **worst AUC** |" in card and "Ablation" in card
     assert "| real (" in card and "| real2 (" in card  # leave-one-source-out rows
+    assert "| seed 0 (shipped) |" in card and "| seed 1 |" in card and "ranks" in card
     assert (run / "artifact" / "eval_summary.json").is_file()
     ref = np.load(run / "artifact" / "reference.npz", allow_pickle=False)
     assert ref["real"].shape[1] == 768 and set(ref["fake_labels"]) == {"warped"}

@@ -5,6 +5,9 @@ cache, splits, density and protocol as `python -m train all --config train/confi
 protocol's headline numbers for each.
 
     python docs/experiments/2026-12-01-generalization/seeds.py 1 2
+
+`python -m train seeds` (train.stages.stage_seeds) now does the same for the config's `[eval] seeds` and keeps the
+results for the model card's seed spread; this script stays as the record of the runs that used it.
 """
 
 from __future__ import annotations
