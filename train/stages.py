@@ -102,6 +102,13 @@ def stage_pretext(run: RunConfig, sets: Sets, resume: bool = False, out: Path | 
     return train_pretext(run, train_sets, out, resume=resume, cfg=cfg)
 
 
+def _pretext_weights(run: RunConfig, sets: Sets, cfg, base: Path) -> Path:
+    """The pretext weights of `cfg` in `base`/pretext: reused when already there, else trained (or, with 0 epochs,
+    the seeded untrained network) - the ablation rows and the seed spread each keep their own."""
+    weights = base / "pretext" / "model.safetensors"
+    return weights if weights.is_file() else stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
+
+
 def _detector(run: RunConfig, weights: Path, cfg=None) -> Detector:
     """A Detector (no anomaly model yet) on the weights as the artifact will ship them."""
     model = load_weights(weights, cfg or run.pretext, as_shipped=True)
@@ -340,15 +347,9 @@ def stage_seeds(run: RunConfig, sets: Sets) -> dict:
     for seed in run.eval.seeds:
         cfg = replace(run.pretext, seed=seed)
         base = run.run_dir / "seeds" / f"seed{seed}"
-        if cfg.epochs:
-            weights = base / "pretext" / "model.safetensors"
-            if not weights.is_file():
-                weights = stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
-        else:
-            weights = random_init_weights(cfg, base / "pretext")
-        artifact = stage_gmm(run, sets, weights, base / "artifact", pretext_cfg=cfg)
-        rows[f"seed {seed}"] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
-        print(f"seed {seed}: {protocol.summary(rows[f'seed {seed}'], native_only=True)}", flush=True)
+        artifact = stage_gmm(run, sets, _pretext_weights(run, sets, cfg, base), base / "artifact", pretext_cfg=cfg)
+        row = rows[f"seed {seed}"] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
+        print(f"seed {seed}: {protocol.summary(row, native_only=True)}", flush=True)
     save_json({"shipped_seed": run.pretext.seed, "rows": rows}, run.run_dir / "seeds" / "results.json")
     return rows
 
@@ -368,10 +369,7 @@ def stage_ablation(run: RunConfig, sets: Sets) -> dict:
         if cfg == run.pretext and (run.run_dir / "artifact" / "config.json").is_file():
             artifact = run.run_dir / "artifact"  # the main run is this ablation row
         else:
-            weights = base / "pretext" / "model.safetensors"
-            if not weights.is_file():
-                weights = stage_pretext(run, sets, resume=True, out=base / "pretext", cfg=cfg)
-            artifact = stage_gmm(run, sets, weights, base / "artifact", pretext_cfg=cfg)
+            artifact = stage_gmm(run, sets, _pretext_weights(run, sets, cfg, base), base / "artifact", pretext_cfg=cfg)
         rows[label] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
     # Controls: the same architecture untrained (seeded), with the configured input and with plain RGB input.
     for filt in dict.fromkeys((run.pretext.input_filter, "none")):

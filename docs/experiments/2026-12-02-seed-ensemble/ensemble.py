@@ -34,14 +34,15 @@ sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
 from fusion import RUN, artifact, block_scale, report
 
 from detector.anomaly import GMMConfig
-from detector.product import ProductModel
 from train import protocol
 from train.embed import spectrum_features
 from train.stages import load_for_eval, network_features, stage_cache
 
 
 class EnsembleConfig(GMMConfig):
-    """The shipped settings, with the embedding expert repeated once per network (or widened)."""
+    """The shipped settings, with the embedding expert repeated once per network (or widened). With more than one
+    expert, detector.product.fit_density (every fit of DensityData: final, folds, left-out) builds a ProductModel
+    of `experts()` on the blocks' widths."""
 
     blocks: ClassVar[dict[str, int]] = {}
 
@@ -49,13 +50,6 @@ class EnsembleConfig(GMMConfig):
         base = GMMConfig(**asdict(self))
         one = replace(base, spectrum_dim=None, axis_dim=None)
         return {k: replace(one, pca_dim=d) for k, d in self.blocks.items()}
-
-
-def fit_ensemble(features, cfg, widths, calibration=None, calibration_folds=None):
-    return ProductModel.fit(features, cfg, widths, calibration, calibration_folds)
-
-
-protocol.fit_density = fit_ensemble  # DensityData.fit_model builds every fit (final, folds, left-out) through it
 
 
 def main(names: list[str]) -> None:
