@@ -167,8 +167,13 @@ def summary(res: dict, native_only: bool = False) -> str:
     """Three plain-text lines for a terminal: the headline numbers of an `evaluate(...)["none"]` entry, AUC per
     generator (`native_only`: without the 0.5x rows), and leave-one-source-out false alarms per source."""
     w, lw = res.get("worst") or {}, res.get("loso_far_worst")
+    # the worst held-out source next to the pooled rate: a pooled 3% once hid 12% of one source's faces
+    # (docs/experiments/2026-12-02-resynthesis)
+    by_source = res.get("heldout_far") or {}
+    hw = max(by_source, key=by_source.get) if by_source else None
     head = (f"mean AUC {res['mean'].get('auc', float('nan')):.1f} worst {w.get('auc', float('nan')):.1f} "
             f"({w.get('generator', '-')}) held-out FAR {res['heldout_far_all']:.1f}"
+            + (f" (worst {hw} {by_source[hw]:.1f})" if hw else "")
             + (f" LOSO worst {lw['far']:.1f} ({lw['source']})" if lw else ""))
     aucs = " ".join(f"{g}={m['auc']:.1f}" for g, m in res["per_generator"].items() if not (native_only and "@" in g))
     loso = " ".join(f"{k}={m['far']:.1f}" for k, m in res.get("loso_far", {}).items())

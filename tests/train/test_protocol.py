@@ -141,6 +141,8 @@ def test_summary_names_the_worst_generator_and_source_and_can_drop_half_size_row
     assert protocol.summary(res, native_only=True).splitlines()[1].split() == ["g=70.0"]
     no_loso = {k: v for k, v in res.items() if not k.startswith("loso")}
     assert "LOSO" not in protocol.summary(no_loso) and len(protocol.summary(no_loso).splitlines()) == 2
+    by_source = {**res, "heldout_far": {"a": 1.0, "b": 12.0, "c": 0.0}}
+    assert "held-out FAR 4.0 (worst b 12.0) LOSO" in protocol.summary(by_source).splitlines()[0]
 
 
 def test_headline_table_reports_the_share_of_fakes_flagged_next_to_the_auc():
