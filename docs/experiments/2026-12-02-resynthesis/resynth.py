@@ -33,9 +33,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import torch
@@ -51,10 +50,11 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-01-spectrum-fusion"))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-seed-ensemble"))
 
+from ensemble import EnsembleConfig as Blocks  # a product of experts over named blocks (name -> PCA dim)
 from fusion import RUN, artifact, report
 
-from detector.anomaly import GMMConfig
 from train import protocol
 from train.embed import cached_features
 from train.stages import load_for_eval, network_features, stage_cache
@@ -175,14 +175,6 @@ def classifiers(base, det, aes: list[tuple[AE | None, str]], sets, cols: slice, 
     print(f"{tag}: real vs resynthesised, AUC by source-grouped CV {({c: round(100 * v, 1) for c, v in cv.items()})}"
           f" -> C={C}", flush=True)
     return {None: fit(src, C), **{s: fit([k for k in src if k != s], C) for s in src}}
-
-
-class Blocks(GMMConfig):
-    blocks: ClassVar[dict[str, int]] = {}
-
-    def experts(self) -> dict[str, GMMConfig]:
-        one = replace(GMMConfig(**asdict(self)), spectrum_dim=None, axis_dim=None)
-        return {k: replace(one, pca_dim=d) for k, d in self.blocks.items()}
 
 
 def main(names: list[str], epochs: int, net_seed: int, ae_seeds: list[int], degrades: tuple[str, ...],
