@@ -38,14 +38,22 @@ RUN = load_config(ROOT / "train/configs/default.toml")
 OUT = ROOT / "runs" / "large-faces"
 
 
-def largest_score(det: Detector, rgb: np.ndarray) -> tuple[float, float] | None:
-    """(log-likelihood, face width in px) of the largest face in `rgb`, or None if no face is found."""
+def largest_crop(det: Detector, rgb: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """(crop, face width in px) of the largest face in `rgb` - what the CLI scores - or None if no face is found."""
     faces = det.find_faces(rgb)
     if not faces:
         return None
     f = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-    crop = det.crop(rgb, [f])[0]
-    return float(det.anomaly.score(det.features([crop.image]))[0]), float(f.box[2] - f.box[0])
+    return det.crop(rgb, [f])[0].image, float(f.box[2] - f.box[0])
+
+
+def largest_score(det: Detector, rgb: np.ndarray) -> tuple[float, float] | None:
+    """(log-likelihood, face width in px) of the largest face in `rgb`, or None if no face is found."""
+    found = largest_crop(det, rgb)
+    if found is None:
+        return None
+    crop, width = found
+    return float(det.anomaly.score(det.features([crop]))[0]), width
 
 
 def chained(*preps: ImagePrep):

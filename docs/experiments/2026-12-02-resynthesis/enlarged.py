@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "2026-12-02-large-faces"))
 
 import resynth as R
-from large import photo_files
+from large import largest_crop, photo_files
 
 from detector.imageio import load_image
 from train import protocol
@@ -39,14 +39,10 @@ def features(det, files: list[Path], scale: float, tag: str) -> np.ndarray:
         return np.load(path)
     prep, rows = ImagePrep(scale, R.RUN.data.eval_jpeg), []
     for p in files:
-        rgb = prep(load_image(p))
-        faces = det.find_faces(rgb)
-        if not faces:
-            rows.append(np.full(989, np.nan, np.float32))
-            continue
-        f = max(faces, key=lambda f: (f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
-        rows.append(det.features([det.crop(rgb, [f])[0].image])[0])
-    z = np.stack(rows)
+        found = largest_crop(det, prep(load_image(p)))
+        rows.append(None if found is None else det.features([found[0]])[0])
+    width = sum(det.anomaly.widths.values())
+    z = np.stack([np.full(width, np.nan, np.float32) if r is None else r for r in rows])
     np.save(path, z)
     return z
 
@@ -56,15 +52,9 @@ def main(scales: list[float], sources: list[str] | None = None) -> None:
     sets = stage_cache(run)
     det, wkey = load_for_eval(R.artifact(0))
     base = network_features(run, det, wkey, ("spectrum", "axis"))
-    pretext = sets.split("pretext")
-    ae = R.train_ae(np.concatenate([fs.crops for fs in pretext.values()]), 6, 0)
-    clfs = R.classifiers(base, det, [(ae, "clf-e6")], sets, slice(0, None), "clf-e6")
-    real_sources = set(sets.real) | set(sets.exif)
-
-    def feats(faces, degrade):
-        z = base(faces, degrade)
-        return {k: clfs[k if k in real_sources else None].decision_function(z[k])[:, None].astype(np.float32)
-                for k in faces}
+    every = slice(0, None)
+    clfs = R.classifiers(base, det, [(R.pretext_decoder(sets, 6, 0), "clf-e6")], sets, every, "clf-e6")
+    feats = R.logit_features(base, clfs, every, sets)
 
     R.Blocks.blocks = {"clf": 1}
     cfg = R.Blocks(**asdict(run.gmm))

@@ -34,16 +34,13 @@ def main(ae_seeds: list[int], control: bool, cols: slice, epochs: int = 6) -> No
     sets = stage_cache(run)
     det, wkey = load_for_eval(R.artifact(0))
     base = network_features(run, det, wkey, ("spectrum", "axis"))
-    pretext = sets.split("pretext")
-    real_sources = set(sets.real) | set(sets.exif)
     for seed in ([0] if control else ae_seeds):
-        ae = None if control else R.train_ae(np.concatenate([fs.crops for fs in pretext.values()]), epochs, seed)
+        ae = None if control else R.pretext_decoder(sets, epochs, seed)
         tag = "clf-" + ("down2" if control else f"e{epochs}" + (f"-ae{seed}" if seed else ""))
-        clfs = R.classifiers(base, det, [(ae, tag)], sets, cols, tag)
+        logit = R.logit_features(base, R.classifiers(base, det, [(ae, tag)], sets, cols, tag), cols, sets)
 
-        def score(faces: dict, clfs=clfs) -> dict[str, np.ndarray]:  # lower = flagged, like a log-likelihood
-            z = base(faces, "none")
-            return {k: -clfs[k if k in real_sources else None].decision_function(z[k][:, cols]) for k in faces}
+        def score(faces: dict, logit=logit) -> dict[str, np.ndarray]:  # lower = flagged, like a log-likelihood
+            return {k: -v[:, 0].astype(np.float64) for k, v in logit(faces, "none").items()}
 
         ref = {}
         for split in (*run.data.gmm_from, *run.data.calibrate_on):

@@ -55,6 +55,7 @@ sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-seed-ensemble"))
 from ensemble import EnsembleConfig as Blocks  # a product of experts over named blocks (name -> PCA dim)
 from fusion import RUN, artifact, report
 
+from detector.product import block_widths
 from train import protocol
 from train.embed import cached_features
 from train.stages import load_for_eval, network_features, stage_cache
@@ -121,6 +122,11 @@ def train_ae(crops: np.ndarray, epochs: int, seed: int = 0) -> AE:
     return ae.eval()
 
 
+def pretext_decoder(sets, epochs: int, seed: int) -> AE:
+    """The decoder trained (or loaded) on every pretext-split real crop."""
+    return train_ae(np.concatenate([fs.crops for fs in sets.split("pretext").values()]), epochs, seed)
+
+
 @torch.inference_mode()
 def resynthesize(ae: AE | None, crops) -> list[np.ndarray]:
     """The face at 128 px through the decoder (ae), or - the control, `--control` - halved and enlarged back
@@ -177,6 +183,18 @@ def classifiers(base, det, aes: list[tuple[AE | None, str]], sets, cols: slice, 
     return {None: fit(src, C), **{s: fit([k for k in src if k != s], C) for s in src}}
 
 
+def logit_features(base, clfs: dict[str | None, object], cols: slice, sets) -> protocol.Featurize:
+    """A Featurize of the classifiers' logit (N, 1): a real face's from the classifier trained without its source,
+    any other face's (generated, or from a photo source the classifiers never saw) from the all-sources one."""
+    real_sources = set(sets.real) | set(sets.exif)
+
+    def feats(faces, degrade):
+        z = base(faces, degrade)
+        return {k: clfs[k if k in real_sources else None].decision_function(z[k][:, cols])[:, None]
+                .astype(np.float32) for k in faces}
+    return feats
+
+
 def main(names: list[str], epochs: int, net_seed: int, ae_seeds: list[int], degrades: tuple[str, ...],
          control: bool = False) -> None:
     sets = stage_cache(RUN)
@@ -185,22 +203,15 @@ def main(names: list[str], epochs: int, net_seed: int, ae_seeds: list[int], degr
     pretext = sets.split("pretext")
     net_tag = f"-net{net_seed}" if net_seed else ""
     aes = [(None, "clf-down2" + net_tag)] if control else [
-        (train_ae(np.concatenate([fs.crops for fs in pretext.values()]), epochs, a),
+        (pretext_decoder(sets, epochs, a),
          f"clf-e{epochs}" + (f"-ae{a}" if a else "") + net_tag) for a in ae_seeds]
     ae = aes[0][0]
     run_tag = ("down2" if control else f"e{epochs}" + ("-ae" + "+".join(map(str, ae_seeds)) if ae_seeds != [0] else "")
                ) + net_tag
-    real_sources = set(sets.real) | set(sets.exif)
     blocks = {}
 
     def logit_block(cols: slice, tag: str):
-        clfs = classifiers(base, det, aes, sets, cols, tag)
-
-        def feats(faces, degrade):
-            z = base(faces, degrade)
-            return {k: clfs[k if k in real_sources else None].decision_function(z[k][:, cols])[:, None]
-                    .astype(np.float32) for k in faces}
-        return feats
+        return logit_features(base, classifiers(base, det, aes, sets, cols, tag), cols, sets)
 
     for name in names:
         cand = name.lstrip("+")
@@ -223,8 +234,8 @@ def main(names: list[str], epochs: int, net_seed: int, ae_seeds: list[int], degr
         widths, dims = {}, {}
         for k, (f, d) in parts.items():
             if k == "base":
-                widths.update({"embedding": 768, "spectrum": 111, "axis": 110})
-                dims.update({"embedding": RUN.gmm.pca_dim, "spectrum": RUN.gmm.spectrum_dim, "axis": RUN.gmm.axis_dim})
+                widths.update(block_widths(det.model.cfg.embed_dim, RUN.crop, ("spectrum", "axis")))
+                dims.update({b: g.pca_dim for b, g in RUN.gmm.experts().items()})
             else:
                 widths[k] = f({"x": one}, "none")["x"].shape[1]
                 dims[k] = min(d, widths[k])
