@@ -160,7 +160,9 @@ def write_card(run: RunConfig) -> Path:
               f"fewer than {MIN_FAKES_FOR_WORST} faces are reported with their count and are not eligible as the worst "
               "case. Leave-one-source-out (LOSO): for each real source, the mixture is fitted and the threshold "
               "calibrated without any face of it, and the share of its unseen faces flagged is reported; the network "
-              "itself is shared (not retrained per source). The validation fakes only choose and report: nothing is "
+              "itself is shared (not retrained per source). The EXIF photo sources, which the mixture is fitted on "
+              "whole, are left out the same way (every face of theirs, evaluation prep as above) in the rows whose "
+              "network never trained on them. The validation fakes only choose and report: nothing is "
               "fitted on them.", "",
               *headline_table(rows), "",
               "Reference rows: the log-spectrum GMM (the radially averaged 2-D log power spectrum of each crop, a "

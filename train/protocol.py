@@ -9,7 +9,10 @@ fitted on, says little about the world. So:
 - leave-one-source-out false alarms: for each real source, the density fitted and the threshold calibrated
   without any face of that source, then the share of its faces that nothing was fitted on (every split but
   pretext and the density's fit splits; evaluation prep) flagged. Every source and the worst. The feature
-  extractor is shared (retraining it per source would multiply training time by the number of sources).
+  extractor is shared (retraining it per source would multiply training time by the number of sources). The EXIF
+  photo sources, fitted on whole, count too when the network did not train on them (an untrained network, or a
+  reference without one): every one of their faces, after the same evaluation prep - the camera-photo sources are
+  the data's nearest thing to the web photos of an unseen source.
 - reference rows under the same protocol (train.reference): a log-spectrum GMM, the untrained network, and the
   supervised baseline.
 
@@ -113,19 +116,29 @@ def unseen_splits(run) -> list[str]:
     return [s for s in run.data.split if s != "pretext" and s not in run.data.gmm_from]
 
 
-def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GMMConfig) -> dict[str, dict]:
-    """{source: {"far": % of its unseen faces flagged by a density fitted and calibrated without it, "n": faces}}."""
+def loso_test_faces(run, sets, data: DensityData, network_trained: bool = True) -> dict[str, list[FaceSet]]:
+    """Per real source, the faces its leave-one-source-out check scores (evaluation prep): a face set's splits that
+    nothing was fitted on; with `network_trained` False, also every face of each EXIF photo source the density
+    is fitted on (they are all in the pretext split, so only a network that never trained sees them as new)."""
+    unseen = [sets.split(s, evaluation=True) for s in unseen_splits(run)]
+    out = {source: [u[source] for u in unseen if source in u and len(u[source])] for source in sets.real_eval}
+    if not network_trained:
+        out.update({k: [fs] for k, fs in sets.exif_eval.items()
+                    if len(fs) and (k in data.fit or k in data.calib)})
+    return {k: v for k, v in out.items() if v}
+
+
+def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GMMConfig,
+                         network_trained: bool = True) -> dict[str, dict]:
+    """{source: {"far": % of its unseen faces flagged by a density fitted and calibrated without it, "n": faces}}
+    (which faces: loso_test_faces)."""
     out = {}
-    for source in sets.real_eval:
+    for source, faces in loso_test_faces(run, sets, data, network_trained).items():
         others_fit = [k for k, v in data.fit.items() if k != source and len(v)]
         others_cal = [k for k, v in data.calib.items() if k != source and len(v)]
         if not others_fit or (data.calib and not others_cal):
             continue  # nothing left to fit or calibrate on without this source
-        test = [feats(sets.split(s, evaluation=True), "none").get(source) for s in unseen_splits(run)]
-        test = [t for t in test if t is not None and len(t)]
-        if not test:
-            continue
-        z = np.concatenate(test)
+        z = np.concatenate([feats({source: fs}, "none")[source] for fs in faces])
         m = data.fit_model(cfg, leave_out=source)
         out[source] = {"far": 100 * float(np.mean(m.score(z) < m.threshold())), "n": int(len(z))}
     return out
@@ -139,9 +152,10 @@ def worst_generator(per_generator: dict[str, dict]) -> dict:
 
 
 def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
-             loso: tuple[DensityData, GMMConfig] | None = None) -> dict:
+             loso: tuple[DensityData, GMMConfig] | None = None, network_trained: bool = True) -> dict:
     """Per degradation: per-generator metrics at the anomaly model's threshold, mean, worst, held-out false alarms
-    (pooled and per source), AUC per generator x real source; with `loso`, leave-one-source-out false alarms."""
+    (pooled and per source), AUC per generator x real source; with `loso`, leave-one-source-out false alarms
+    (`network_trained`: whether the features come from a network trained on the pretext split; loso_test_faces)."""
     thr = anomaly.threshold()
     out = {}
     for deg in degrades:
@@ -155,7 +169,7 @@ def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
                     "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
                     "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
     if loso is not None:
-        per_source = leave_one_source_out(run, sets, feats, *loso)
+        per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained)
         out["none"]["loso_far"] = per_source
         if per_source:
             worst = max(per_source, key=lambda k: per_source[k]["far"])

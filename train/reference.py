@@ -25,7 +25,7 @@ def spectrum_row(run, sets) -> dict:
     cfg = replace(run.gmm, **SPECTRUM_GMM)
     feats = spectrum_features(run)
     data = density_data(run, sets, feats, cfg.calib_folds, run.augment.copies)
-    return evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
+    return evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg), network_trained=False)["none"]
 
 
 def untrained_row(run, sets) -> dict:
@@ -34,7 +34,8 @@ def untrained_row(run, sets) -> dict:
     from .stages import evaluate_artifact, load_for_eval, stage_gmm
 
     base = run.run_dir / "reference" / "untrained"
-    artifact = stage_gmm(run, sets, random_init_weights(run.pretext, base / "pretext"), base / "artifact")
+    cfg = replace(run.pretext, epochs=0)  # recorded untrained: its protocol leaves out the EXIF sources too
+    artifact = stage_gmm(run, sets, random_init_weights(cfg, base / "pretext"), base / "artifact", pretext_cfg=cfg)
     return evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
 
 

@@ -40,13 +40,15 @@ class Sets:
     """Cached faces of every configured folder, and the by-file splits of the real ones.
 
     `real` holds the real faces as stored (training, fitting, calibration); `real_eval` the same files after the
-    evaluation prep (DataConfig.eval_jpeg), which is what held-out reals are tested as, like every `fake` set.
+    evaluation prep (DataConfig.eval_jpeg), which is what held-out reals are tested as, like every `fake` set;
+    `exif_eval` the EXIF photos' faces after it (what their leave-one-source-out check scores, train.protocol).
     Fake sets are named by generator, with "@0.5x" for a rescaled copy (DataConfig.fake_scales).
     """
 
     real: dict[str, FaceSet]
     real_eval: dict[str, FaceSet]
     exif: dict[str, FaceSet]
+    exif_eval: dict[str, FaceSet]
     fake: dict[str, FaceSet]
     run: RunConfig
 
@@ -87,9 +89,11 @@ def stage_cache(run: RunConfig) -> Sets:
     real_eval = real if eval_prep.is_identity else {
         Path(f).name: build_cache(f, faces="largest", prep=eval_prep, **common) for f in d.real}
     exif = {Path(f).name: build_cache(f, faces="all", min_side=d.exif_min_side, **common) for f in d.exif}
+    exif_eval = exif if eval_prep.is_identity else {
+        Path(f).name: build_cache(f, faces="all", min_side=d.exif_min_side, prep=eval_prep, **common) for f in d.exif}
     fake = {fake_name(name, s): build_cache(f, faces="largest", prep=ImagePrep(s, d.eval_jpeg), **common)
             for name, f in d.fake.items() for s in d.fake_scales}
-    sets = Sets(real, real_eval, exif, fake, run)
+    sets = Sets(real, real_eval, exif, exif_eval, fake, run)
     save_json(sets.counts(), run.run_dir / "data_counts.json")
     return sets
 
@@ -206,9 +210,10 @@ def load_for_eval(artifact: Path) -> tuple[Detector, str]:
 
 def evaluate_artifact(run: RunConfig, sets: Sets, det: Detector, wkey: str, degrades=("none",)) -> dict:
     """The protocol (train.protocol) for an artifact: its own mixture and threshold on the evaluation faces, and
-    leave-one-source-out false alarms with its GMM settings."""
+    leave-one-source-out false alarms with its GMM settings (the EXIF sources too when its network is untrained)."""
     feats, data = density_inputs(run, sets, det, wkey, det.anomaly.config)
-    return protocol.evaluate(run, sets, feats, det.anomaly, degrades, (data, det.anomaly.config))
+    trained = det.config.get("training", {}).get("pretext", {}).get("epochs", 1) > 0  # unknown: assume trained
+    return protocol.evaluate(run, sets, feats, det.anomaly, degrades, (data, det.anomaly.config), trained)
 
 
 def stage_evaluate(run: RunConfig, sets: Sets, artifact: Path | None = None) -> dict:
@@ -373,7 +378,7 @@ def stage_ablation(run: RunConfig, sets: Sets) -> dict:
         rows[label] = evaluate_artifact(run, sets, *load_for_eval(artifact))["none"]
     # Controls: the same architecture untrained (seeded), with the configured input and with plain RGB input.
     for filt in dict.fromkeys((run.pretext.input_filter, "none")):
-        cfg = replace(run.pretext, input_filter=filt)
+        cfg = replace(run.pretext, input_filter=filt, epochs=0)  # recorded untrained (what the protocol reads)
         base = run.run_dir / "ablation" / f"random_init_{filt}"
         artifact = stage_gmm(run, sets, random_init_weights(cfg, base / "pretext"), base / "artifact", pretext_cfg=cfg)
         rows[f"no pretext training (random init, input filter {filt})"] = evaluate_artifact(

@@ -23,25 +23,31 @@ def _faces(name: str, n: int) -> FaceSet:
 class _Sets:
     """The two methods of train.stages.Sets the protocol uses, over synthetic sources."""
 
-    def __init__(self, n: dict[str, int]) -> None:
+    def __init__(self, n: dict[str, int], exif: dict[str, int] | None = None) -> None:
         from train.cache import split_mask
 
         self.real_eval = {k: _faces(k, v) for k, v in n.items()}
+        self.exif_eval = {k: _faces(k, v) for k, v in (exif or {}).items()}  # EXIF sources: all in the pretext split
         self.fake = {"gen": _faces("gen", 200)}
         self._split = {k: split_mask(fs, SPLITS) for k, fs in self.real_eval.items()}
 
     def split(self, name: str, evaluation: bool = False) -> dict[str, FaceSet]:
-        return {k: fs.subset(np.nonzero(self._split[k][name])[0]) for k, fs in self.real_eval.items()}
+        out = {k: fs.subset(np.nonzero(self._split[k][name])[0]) for k, fs in self.real_eval.items()}
+        return {**out, **self.exif_eval} if name == "pretext" and not evaluation else out
 
 
 @pytest.fixture(scope="module")
 def setting():
     """Sources a, b, c drawn from one distribution; source "odd" from a shifted one; fakes from a third."""
+    return _setting({"a": 900, "b": 900, "c": 900, "odd": 600})
+
+
+def _setting(n: dict[str, int], exif: dict[str, int] | None = None):
     rng = np.random.default_rng(0)
-    centre = {"a": 0.0, "b": 0.0, "c": 0.0, "odd": 6.0, "gen": 3.0}
-    sets = _Sets({"a": 900, "b": 900, "c": 900, "odd": 600})
-    feats_of = {k: rng.normal(centre[k], 1.0, size=(len(fs.files), 4)) for k, fs in {**sets.real_eval,
-                                                                                    **sets.fake}.items()}
+    centre = {"a": 0.0, "b": 0.0, "c": 0.0, "odd": 6.0, "gen": 3.0, "cam": -6.0}
+    sets = _Sets(n, exif)
+    feats_of = {k: rng.normal(centre[k], 1.0, size=(len(fs.files), 4))
+                for k, fs in {**sets.real_eval, **sets.exif_eval, **sets.fake}.items()}
 
     def feats(faces: dict[str, FaceSet], degrade: str) -> dict[str, np.ndarray]:
         shift = 0.0 if degrade == "none" else 0.5  # a "processed copy" moves the features a little
@@ -57,7 +63,7 @@ def test_leave_one_source_out_flags_a_source_unlike_the_others(setting):
     cfg = GMMConfig(n_components=1, covariance_type="full", calib_folds=3)
     data = protocol.density_data(run, sets, feats, cfg.calib_folds)
     per = protocol.leave_one_source_out(run, sets, feats, data, cfg)
-    assert set(per) == {"a", "b", "c", "odd"}
+    assert set(per) == {"a", "b", "c", "odd"}  # not the EXIF source: a trained network has seen all of it
     assert per["odd"]["far"] > 95  # nothing like it was fitted: nearly all of it flagged
     for k in "abc":  # like the rest: about the 5% target
         assert 1 < per[k]["far"] < 11, (k, per[k])
@@ -67,6 +73,23 @@ def test_leave_one_source_out_flags_a_source_unlike_the_others(setting):
     res = protocol.evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
     assert res["heldout_far"]["odd"] < 20
     assert res["loso_far_worst"]["source"] == "odd"
+
+
+def test_exif_sources_count_as_left_out_sources_only_when_the_network_never_trained_on_them():
+    """An EXIF-like source "cam" (shifted the other way), all of it in the pretext split, fitted on whole."""
+    run, sets, feats = _setting({"a": 900, "b": 900, "c": 900, "odd": 600}, exif={"cam": 300})
+    cfg = GMMConfig(n_components=1, covariance_type="full", calib_folds=3)
+    data = protocol.density_data(run, sets, feats, cfg.calib_folds)
+    assert "cam" in data.fit  # fitted on whole, like the EXIF photos
+    assert "cam" not in protocol.loso_test_faces(run, sets, data, network_trained=True)
+    per = protocol.leave_one_source_out(run, sets, feats, data, cfg, network_trained=False)
+    assert per["cam"]["n"] == 300  # every face of it, after the evaluation prep
+    seen = data.fit_model(cfg)  # the mixture that has "cam" in its fit flags far fewer of its faces than one without
+    z = feats(sets.exif_eval, "none")["cam"]
+    assert per["cam"]["far"] > 50 > 100 * np.mean(seen.score(z) < seen.threshold()), per["cam"]
+    assert per["a"] == protocol.leave_one_source_out(run, sets, feats, data, cfg)["a"]  # face sets as before
+    res = protocol.evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg), network_trained=False)["none"]
+    assert res["loso_far_worst"]["source"] in ("cam", "odd") and "cam" in res["loso_far"]
 
 
 def test_calibration_by_source_scores_each_source_by_a_mixture_fitted_without_it(setting):

@@ -140,6 +140,10 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     ab = json.loads((run / "ablation" / "results.json").read_text())
     assert list(ab["rows"]) == ["ranking only", "manipulation only", "ranking + manipulation",
                                 "no pretext training (random init, input filter none)"] and ab["epochs"] == 1
+    # the EXIF photos train the network: left out only by the rows whose network never trained on them
+    assert set(ab["rows"]["no pretext training (random init, input filter none)"]["loso_far"]) == {"real", "real2", "exif"}
+    for ref in ("log-spectrum GMM (PCA-64, K=4)", "untrained network (random init)"):
+        assert set(results["references"][ref]["loso_far"]) == {"real", "real2", "exif"}, ref
     sd = json.loads((run / "seeds" / "results.json").read_text())  # the recipe again with the network's seed 1
     assert sd["shipped_seed"] == 0 and list(sd["rows"]) == ["seed 1"]
     assert set(sd["rows"]["seed 1"]["loso_far"]) == {"real", "real2"}
