@@ -81,17 +81,26 @@ def fake_name(generator: str, scale: float) -> str:
     return generator if scale == 1.0 else f"{generator}@{scale:g}x"
 
 
+def face_cache(run: RunConfig, folder: str | Path, prep: ImagePrep | None = None, every_face: bool = False) -> FaceSet:
+    """One folder's cached faces with the run's crop, face finder and data settings: the largest face of each image
+    (face datasets: any other hit is background), or `every_face` with detection upscaling (the EXIF photos)."""
+    d = run.data
+    kind = {"faces": "all", "min_side": d.exif_min_side} if every_face else {"faces": "largest"}
+    return build_cache(folder, d.cache_dir, crop=run.crop, backend=d.backend, limit=d.limit, workers=d.workers,
+                       prep=prep or ImagePrep(), **kind)
+
+
 def stage_cache(run: RunConfig) -> Sets:
     d = run.data
-    common = dict(cache_dir=d.cache_dir, crop=run.crop, backend=d.backend, limit=d.limit, workers=d.workers)
     eval_prep = ImagePrep(jpeg=d.eval_jpeg)
-    real = {Path(f).name: build_cache(f, faces="largest", **common) for f in d.real}
-    real_eval = real if eval_prep.is_identity else {
-        Path(f).name: build_cache(f, faces="largest", prep=eval_prep, **common) for f in d.real}
-    exif = {Path(f).name: build_cache(f, faces="all", min_side=d.exif_min_side, **common) for f in d.exif}
-    exif_eval = exif if eval_prep.is_identity else {
-        Path(f).name: build_cache(f, faces="all", min_side=d.exif_min_side, prep=eval_prep, **common) for f in d.exif}
-    fake = {fake_name(name, s): build_cache(f, faces="largest", prep=ImagePrep(s, d.eval_jpeg), **common)
+
+    def caches(folders: list[str], prep: ImagePrep | None = None, every_face: bool = False) -> dict[str, FaceSet]:
+        return {Path(f).name: face_cache(run, f, prep, every_face) for f in folders}
+
+    real, exif = caches(d.real), caches(d.exif, every_face=True)
+    real_eval, exif_eval = (real, exif) if eval_prep.is_identity else (
+        caches(d.real, eval_prep), caches(d.exif, eval_prep, every_face=True))
+    fake = {fake_name(name, s): face_cache(run, f, ImagePrep(s, d.eval_jpeg))
             for name, f in d.fake.items() for s in d.fake_scales}
     sets = Sets(real, real_eval, exif, exif_eval, fake, run)
     save_json(sets.counts(), run.run_dir / "data_counts.json")

@@ -30,11 +30,11 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from detector.imageio import jpeg_roundtrip
-from train.cache import ImagePrep, build_cache, split_mask
+from train.cache import ImagePrep, split_mask
 from train.config import load_config
 from train.metrics import detection_metrics
 from train.protocol import unseen_splits
-from train.stages import density_inputs, fake_name, load_for_eval, stage_cache
+from train.stages import density_inputs, face_cache, fake_name, load_for_eval, stage_cache
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,16 @@ CHAINS = {"q90": ImagePrep(jpeg=90),  # the protocol's own prep (and caches)
 def chain_sets(run, prep: ImagePrep) -> tuple[dict, dict, dict]:
     """After `prep`: ({source: the faces LOSO scores}, {face set: its held-out split}, {generator: fakes})."""
     d = run.data
-    common = {"cache_dir": d.cache_dir, "crop": run.crop, "backend": d.backend, "limit": d.limit,
-              "workers": d.workers}
     real, held = {}, {}
     for f in d.real:
-        fs = build_cache(f, faces="largest", prep=prep, **common)
+        fs = face_cache(run, f, prep)
         masks = split_mask(fs, d.split, d.split_seed)
         keep = np.any([masks[s] for s in unseen_splits(run)], axis=0)
         real[Path(f).name] = fs.subset(np.nonzero(keep)[0])
         held[Path(f).name] = fs.subset(np.nonzero(masks["heldout"])[0])
     for f in d.exif:
-        real[Path(f).name] = build_cache(f, faces="all", min_side=d.exif_min_side, prep=prep, **common)
-    fake = {fake_name(g, 1.0): build_cache(f, faces="largest", prep=prep, **common) for g, f in d.fake.items()}
+        real[Path(f).name] = face_cache(run, f, prep, every_face=True)
+    fake = {fake_name(g, 1.0): face_cache(run, f, prep) for g, f in d.fake.items()}
     return real, held, fake
 
 
