@@ -45,8 +45,15 @@ def degradation(name: str, augment: AugmentConfig | None = None) -> Degrade | No
 
 def model_key(model: torch.nn.Module) -> str:
     """Content hash of a model's weights (so cached embeddings die with the weights that made them). Computed on the
-    tensors, not a file, so the fp16-rounded training weights and the shipped fp16 file give the same key."""
+    tensors, not a file, so the fp16-rounded training weights and the shipped fp16 file give the same key.
+
+    A fixed input filter other than "none" is hashed too: it is not in the weights (no parameters), so the same
+    seeded untrained weights behind two filters would otherwise share one key and one set of cached embeddings.
+    ("none" adds nothing, so the keys of RGB-input models, the shipped one among them, are unchanged.)"""
     h = hashlib.sha1()
+    cfg = getattr(model, "cfg", None)
+    if getattr(cfg, "input_filter", "none") != "none":
+        h.update(f"input_filter={cfg.input_filter}".encode())
     for k, v in sorted(model.state_dict().items()):
         h.update(k.encode())
         h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
