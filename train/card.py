@@ -274,6 +274,10 @@ def write_card(run: RunConfig) -> Path:
           (f"- Faces narrower than {SMALL_FACE_PX} px (group photos, thumbnails) reach the model with little detail and "
            "look photographic to it whatever made them: generated faces that small are rarely flagged, so the detector "
            "adds a caution to every such face (docs/experiments, small faces)."),
+          ("- Ordinary photo edits are the likeliest false alarm: sharpening (a phone's default unsharp mask), a "
+           "contrast boost or local contrast equalisation, and a greyscale conversion push real faces of a source the "
+           "model never saw below the threshold far more often than JPEG or resizing do (docs/experiments, photo "
+           "edits, has the rates per edit and source)."),
           f"- Generators measured: {measured}. Every other generator (Midjourney, Imagen, GPT-4o / DALL-E at full "
           "size, newer GANs, ...) is unmeasured here; a model that passes this protocol can still miss them.",
           "", "## What the paper reports at full scale", "",
