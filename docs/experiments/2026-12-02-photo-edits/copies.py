@@ -43,7 +43,6 @@ import variants  # noqa: E402
 from detector.product import ProductModel, block_widths  # noqa: E402
 from train import protocol  # noqa: E402
 from train.augment import AugmentConfig, apply_op, content_rng  # noqa: E402
-from train.embed import featurize  # noqa: E402
 from train.stages import stage_cache  # noqa: E402
 
 EDIT_ROWS = ["none", "sat1.5", "contrast1.3", "gamma1.4", "sharpen", "noise4", "vivid",
@@ -62,9 +61,7 @@ def _op(rgb: np.ndarray, op: str, rng: np.random.Generator) -> np.ndarray:
         im = Image.fromarray(rgb)
         im = ImageEnhance.Contrast(im).enhance(rng.uniform(0.75, 1.35))
         im = ImageEnhance.Color(im).enhance(rng.uniform(0.6, 1.5))
-        g = rng.uniform(0.7, 1.4)
-        lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** g), 0, 255).astype(np.uint8)
-        return lut[np.asarray(im)]
+        return edits._gamma(rng.uniform(0.7, 1.4))(np.asarray(im))
     return apply_op(rgb, op, rng, AUG)
 
 
@@ -110,19 +107,14 @@ def main() -> None:
     sets = stage_cache(run)
     det = variants.network(run, "none", args.seed)
     widths = block_widths(det.model.cfg.embed_dim, run.crop, variants.BLOCKS)
-    cache = edits.OUT if args.seed == 0 else edits.OUT / "variants" / f"net-none-seed{args.seed}"
+    cache = variants.feature_cache("none", args.seed)
     fn = lambda c: det._features(c, variants.BLOCKS)  # noqa: E731
 
     def feats(fs, edit: str) -> np.ndarray:
         return edits.features(fn, fs, edit, cache)
 
     def copy_feats(fs, family: str, k: int) -> np.ndarray:
-        path = cache / f"{fs.id}-copy{k}-{family}.npy"
-        if path.is_file():
-            return np.load(path)
-        z = featurize(fn, fs.crops, copy_fn(family, k), desc=f"{fs.name} copy {k} {family}")
-        np.save(path, z)
-        return z
+        return edits.features(fn, fs, f"copy{k}-{family}", cache, copy_fn(family, k))
 
     # unprocessed fit + calibration faces by source, as DensityData.by_source groups them
     data = protocol.density_data(run, sets, lambda faces, deg: {k: feats(fs, deg) for k, fs in faces.items()},

@@ -80,13 +80,19 @@ EDITS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
 }
 
 
-def features(fn, fs, edit: str, out: Path) -> np.ndarray:
+def cache_path(out: Path, fs, edit: str) -> Path:
+    """Where `features` keeps a face set's features after `edit` (one folder per network)."""
+    return out / f"{fs.id}-{edit}.npy"
+
+
+def features(fn, fs, edit: str, out: Path,
+             transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """`fn`'s features (crops -> embedding + spectral blocks) of a face set's crops after `edit`, cached in `out`
-    (one folder per network)."""
-    path = out / f"{fs.id}-{edit}.npy"
+    (one folder per network). `transform`: the crop edit when `edit` names none of EDITS (copies.py's copies)."""
+    path = cache_path(out, fs, edit)
     if path.is_file():
         return np.load(path)
-    z = featurize(fn, fs.crops, EDITS[edit], desc=f"{fs.name} {edit}")
+    z = featurize(fn, fs.crops, EDITS[edit] if transform is None else transform, desc=f"{fs.name} {edit}")
     out.mkdir(parents=True, exist_ok=True)
     np.save(path, z)
     return z

@@ -28,7 +28,7 @@ def main(artifact: Path = edits.ROOT / "assets" / "default", out: Path = edits.O
     print("|---" * (1 + len(model.experts)) + "|")
     base = None
     for edit in edits.EDITS:
-        path = [out / f"{fs.id}-{edit}.npy" for fs in held.values()]
+        path = [edits.cache_path(out, fs, edit) for fs in held.values()]
         if not all(p.is_file() for p in path):
             continue
         z = np.concatenate([np.load(p) for p in path])

@@ -13,16 +13,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import edits  # noqa: E402
 
-SOURCES = ["ffhq128", "utkface", "lfw", "ciplab", "webmorph", "amfd", "camera", "photos"]
-
 
 def edit_table(rows: dict) -> list[str]:
     """One row per edit: held-out FAR, worst left-out source, each left-out source, mean / worst AUC."""
-    L = ["| edit | held-out FAR | left out: " + " / ".join(SOURCES) + " | worst left out | mean AUC | worst AUC |",
+    sources = list(dict.fromkeys(s for r in rows.values() for s in r["loso"]))
+    L = ["| edit | held-out FAR | left out: " + " / ".join(sources) + " | worst left out | mean AUC | worst AUC |",
          "|---|---|---|---|---|---|"]
     for e, r in rows.items():
         w = r["loso_worst"]
-        L.append(f"| {e} | {r['heldout_far']:.1f} | " + " / ".join(f"{r['loso'].get(s, float('nan')):.1f}" for s in SOURCES)
+        L.append(f"| {e} | {r['heldout_far']:.1f} | " + " / ".join(f"{r['loso'].get(s, float('nan')):.1f}" for s in sources)
                  + f" | {w[1]:.1f} ({w[0]}) | {r['mean_auc']:.1f} | {r['worst']['auc']:.1f} |")
     return L
 

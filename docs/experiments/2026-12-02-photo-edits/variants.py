@@ -101,13 +101,17 @@ def network(run, input_filter: str, seed: int) -> Detector:
     return Detector(load_weights(weights, cfg, as_shipped=True), None, run.crop, run.data.backend)
 
 
+def feature_cache(input_filter: str, seed: int) -> Path:
+    """edits.features' folder for this network (the shipped seed-0 RGB network shares edits.py's)."""
+    return edits.OUT if (input_filter, seed) == ("none", 0) else edits.OUT / "variants" / f"net-{input_filter}-seed{seed}"
+
+
 def variant(run, sets, input_filter: str, spectrum: str, seed: int) -> dict:
     t0 = time.time()
     det = network(run, input_filter, seed)
     widths = block_widths(det.model.cfg.embed_dim, run.crop, BLOCKS)
-    # features of the network + both spectral blocks, cached per network (the shipped seed-0 RGB network shares
-    # edits.py's cache); the 'scn' transform is applied on load
-    cache = edits.OUT if (input_filter, seed) == ("none", 0) else edits.OUT / "variants" / f"net-{input_filter}-seed{seed}"
+    # features of the network + both spectral blocks, cached per network; the 'scn' transform is applied on load
+    cache = feature_cache(input_filter, seed)
     fn: Callable = lambda c: det._features(c, BLOCKS)  # noqa: E731
     post = (lambda z: scale_normalise(z, widths, run.crop.size)) if spectrum == "scn" else (lambda z: z)
 
