@@ -53,8 +53,9 @@ CHAINS = {"q90": ImagePrep(jpeg=90),  # the protocol's own prep (and caches)
           "0.5x q75": WebChain(scale=0.5, jpeg=90, web_jpeg=75)}
 
 
-def chain_sets(run, prep: ImagePrep) -> tuple[dict, dict, dict]:
-    """After `prep`: ({source: the faces LOSO scores}, {face set: its held-out split}, {generator: fakes})."""
+def chain_sets(run, prep: ImagePrep, exif: bool = True) -> tuple[dict, dict, dict]:
+    """After `prep`: ({source: the faces LOSO scores}, {face set: its held-out split}, {generator: fakes}); the
+    EXIF photo sources only with `exif` (large photos: slow to cache)."""
     d = run.data
     real, held = {}, {}
     for f in d.real:
@@ -63,7 +64,7 @@ def chain_sets(run, prep: ImagePrep) -> tuple[dict, dict, dict]:
         keep = np.any([masks[s] for s in unseen_splits(run)], axis=0)
         real[Path(f).name] = fs.subset(np.nonzero(keep)[0])
         held[Path(f).name] = fs.subset(np.nonzero(masks["heldout"])[0])
-    for f in d.exif:
+    for f in d.exif if exif else []:
         real[Path(f).name] = face_cache(run, f, prep, every_face=True)
     fake = {fake_name(g, 1.0): face_cache(run, f, prep) for g, f in d.fake.items()}
     return real, held, fake

@@ -43,11 +43,10 @@ sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-06-photo-scale-edits"))
 
 from edits import RUN, edit_rows, features  # noqa: E402
-from photo_edits import edited_sets  # noqa: E402
+from photo_edits import edit_row, row_line  # noqa: E402
 from detector.anomaly import AnomalyModel  # noqa: E402
 from detector.product import ProductModel  # noqa: E402
 from train import protocol  # noqa: E402
-from train.metrics import detection_metrics  # noqa: E402
 from train.stages import density_inputs, load_for_eval, stage_cache  # noqa: E402
 
 OUT = ROOT / "runs" / "detrended-spectrum"
@@ -75,14 +74,7 @@ def photo_rows(feats, model, loso: dict, edits: list[str]) -> None:
     """The photo-scale-edits record's rows (the edit on the whole photo before face finding; face sets left out,
     native generators against the edited held-out split) for one variant; `feats(faces dict)` -> its features."""
     for edit in edits:
-        real, held, fake = edited_sets(RUN, edit, exif=False)
-        lo = {s: 100 * float(np.mean(loso[s].score(z) < loso[s].threshold())) for s, z in feats(real).items()}
-        h = model.score(np.concatenate(list(feats(held).values())))
-        auc = {g: detection_metrics(h, model.score(z), model.threshold())["auc"] for g, z in feats(fake).items()}
-        worst = max(lo, key=lo.get)
-        print(f"photo {edit}: held-out FAR {100 * np.mean(h < model.threshold()):.1f} | left out "
-              + " / ".join(f"{v:.1f}" for v in lo.values()) + f" | worst {lo[worst]:.1f} ({worst}) | mean AUC "
-              f"{np.mean(list(auc.values())):.1f} | " + " ".join(f"{g}={a:.1f}" for g, a in auc.items()), flush=True)
+        print("photo " + row_line(edit, edit_row(RUN, edit, False, feats, model, loso)), flush=True)
 
 
 def main() -> None:
@@ -102,11 +94,11 @@ def main() -> None:
     cols = {"embedding": slice(0, EMB), "spectrum": slice(EMB, EMB + SPEC), "axis": slice(EMB + SPEC, None)}
     pools = {lo: data.by_source(lo) for lo in [None, *tests]}  # reference faces and their source fold, per left-out
 
-    def fit(block: str, z: np.ndarray, folds: np.ndarray, bcfg) -> AnomalyModel:
+    def fit(z: np.ndarray, folds: np.ndarray, bcfg) -> AnomalyModel:
         return AnomalyModel.fit(z[:0], bcfg, calibration=z, calibration_folds=folds)
 
     t = time.time()
-    shared = {lo: {b: fit(b, z[:, cols[b]], f, ecfg[b]) for b in ("embedding", "axis")} for lo, (z, f) in pools.items()}
+    shared = {lo: {b: fit(z[:, cols[b]], f, ecfg[b]) for b in ("embedding", "axis")} for lo, (z, f) in pools.items()}
     print(f"embedding + axis experts fitted for {len(pools)} pools in {time.time() - t:.0f} s", flush=True)
     for v in a.variants:
         t = time.time()
@@ -127,7 +119,7 @@ def main() -> None:
             experts = {"embedding": shared[lo]["embedding"]}
             if fn is not None:
                 z, f = pools[lo]
-                experts["spectrum"] = fit("spectrum", feats_of(z)[:, cols["spectrum"]], f, scfg)
+                experts["spectrum"] = fit(feats_of(z)[:, cols["spectrum"]], f, scfg)
             experts["axis"] = shared[lo]["axis"]
             ref = np.sum([m.calibration_scores for m in experts.values()], axis=0)
             return ProductModel(experts, widths, ref, cfg.far, cfg)

@@ -27,13 +27,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-web-chain"))
 
 from edits import EDITS  # noqa: E402
-from train.cache import ImagePrep, split_mask  # noqa: E402
+from train.cache import ImagePrep  # noqa: E402
 from train.config import load_config  # noqa: E402
 from train.metrics import detection_metrics  # noqa: E402
-from train.protocol import unseen_splits  # noqa: E402
-from train.stages import density_inputs, face_cache, fake_name, load_for_eval, stage_cache  # noqa: E402
+from train.stages import density_inputs, load_for_eval, stage_cache  # noqa: E402
+from web_chain import chain_sets  # noqa: E402
 
 OUT = ROOT / "runs" / "photo-scale-edits"
 
@@ -50,22 +51,33 @@ class EditPrep(ImagePrep):
 
 
 def edited_sets(run, edit: str, exif: bool) -> tuple[dict, dict, dict]:
-    """After `edit` on the whole photo: ({source: the faces LOSO scores}, {face set: held-out split}, {generator:
-    native-size fakes}). `none` is the protocol's own evaluation caches."""
-    d = run.data
-    prep = ImagePrep(jpeg=d.eval_jpeg) if edit == "none" else EditPrep(jpeg=d.eval_jpeg, edit=edit)
-    real, held = {}, {}
-    for f in d.real:
-        fs = face_cache(run, f, prep)
-        masks = split_mask(fs, d.split, d.split_seed)
-        keep = np.any([masks[s] for s in unseen_splits(run)], axis=0)
-        real[Path(f).name] = fs.subset(np.nonzero(keep)[0])
-        held[Path(f).name] = fs.subset(np.nonzero(masks["heldout"])[0])
-    if exif:
-        for f in d.exif:
-            real[Path(f).name] = face_cache(run, f, prep, every_face=True)
-    fake = {fake_name(g, 1.0): face_cache(run, f, prep) for g, f in d.fake.items()}
-    return real, held, fake
+    """After `edit` on the whole photo: web_chain.chain_sets' ({source: the faces LOSO scores}, {face set: held-out
+    split}, {generator: native-size fakes}). `none` is the protocol's own evaluation caches."""
+    prep = ImagePrep(jpeg=run.data.eval_jpeg) if edit == "none" else EditPrep(jpeg=run.data.eval_jpeg, edit=edit)
+    return chain_sets(run, prep, exif)
+
+
+def edit_row(run, edit: str, exif: bool, feats, model, loso: dict) -> dict:
+    """One edit's row: each source's faces flagged by the model fitted without it (`loso[source]`), the held-out
+    false alarms and each generator's AUC against the edited held-out split (`model`); `feats({name: faces})` ->
+    {name: features}."""
+    real, held, fake = edited_sets(run, edit, exif)
+    z_real = feats(real)
+    lo = {s: 100 * float(np.mean(loso[s].score(z) < loso[s].threshold())) for s, z in z_real.items()}
+    h = model.score(np.concatenate(list(feats(held).values())))
+    auc = {g: detection_metrics(h, model.score(v), model.threshold())["auc"] for g, v in feats(fake).items()}
+    worst = max(lo, key=lo.get)
+    return {"loso": lo, "n": {s: len(z) for s, z in z_real.items()}, "loso_worst": [worst, lo[worst]],
+            "heldout_far": 100 * float(np.mean(h < model.threshold())), "auc": auc,
+            "mean_auc": float(np.mean(list(auc.values())))}
+
+
+def row_line(edit: str, r: dict) -> str:
+    """`edit_row`'s row as the README table's line: held-out FAR | left-out per source | worst | mean AUC | AUCs."""
+    worst, w = r["loso_worst"]
+    return (f"| {edit} | {r['heldout_far']:.1f} | " + " / ".join(f"{v:.1f}" for v in r["loso"].values())
+            + f" | {w:.1f} ({worst}) | {r['mean_auc']:.1f} | " + " ".join(f"{g} {v:.1f}" for g, v in r["auc"].items())
+            + " |")
 
 
 def main() -> None:
@@ -87,26 +99,13 @@ def main() -> None:
     full = data.fit_model(cfg)
     summary = OUT / "summary.json"
     rows = json.loads(summary.read_text()) if summary.is_file() else {}
-    loso = {}
+    sources = [Path(f).name for f in [*run.data.real, *(run.data.exif if a.exif else [])]]
+    loso = {s: data.fit_model(cfg, leave_out=s) for s in sources}
     for edit in edits:
         t = time.time()
-        real, held, fake = edited_sets(run, edit, a.exif)
-        z_real = feats(real, "none")
-        for source in z_real:
-            if source not in loso:
-                loso[source] = data.fit_model(cfg, leave_out=source)
-        lo = {s: 100 * float(np.mean(loso[s].score(z) < loso[s].threshold())) for s, z in z_real.items()}
-        h = full.score(np.concatenate(list(feats(held, "none").values())))
-        auc = {g: detection_metrics(h, full.score(v), full.threshold())["auc"] for g, v in feats(fake, "none").items()}
-        worst = max(lo, key=lo.get)
-        rows[edit] = {"loso": lo, "n": {s: len(z) for s, z in z_real.items()}, "loso_worst": [worst, lo[worst]],
-                      "heldout_far": 100 * float(np.mean(h < full.threshold())), "auc": auc,
-                      "mean_auc": float(np.mean(list(auc.values())))}
-        r = rows[edit]
-        print(f"| {edit} | {r['heldout_far']:.1f} | " + " / ".join(f"{v:.1f}" for v in lo.values())
-              + f" | {lo[worst]:.1f} ({worst}) | {r['mean_auc']:.1f} | "
-              + " ".join(f"{g} {v:.1f}" for g, v in auc.items()) + f" | [{time.time() - t:.0f} s; sources "
-              + " / ".join(lo) + "; faces " + " / ".join(str(n) for n in r["n"].values()) + "]", flush=True)
+        rows[edit] = r = edit_row(run, edit, a.exif, lambda x: feats(x, "none"), full, loso)
+        print(row_line(edit, r) + f" [{time.time() - t:.0f} s; sources " + " / ".join(r["loso"])
+              + "; faces " + " / ".join(str(n) for n in r["n"].values()) + "]", flush=True)
         OUT.mkdir(parents=True, exist_ok=True)
         summary.write_text(json.dumps(rows, indent=1))
 
