@@ -42,12 +42,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-06-photo-scale-edits"))
 
-from edits import RUN, edit_rows, features  # noqa: E402
+from edits import OUT as EDIT_FEATURES, RUN, edit_rows, features  # noqa: E402
+from variants import BLOCKS, feature_cache, network  # noqa: E402
 from photo_edits import edit_row, row_line  # noqa: E402
 from detector.anomaly import AnomalyModel  # noqa: E402
 from detector.product import ProductModel  # noqa: E402
 from train import protocol  # noqa: E402
 from train.stages import density_inputs, load_for_eval, stage_cache  # noqa: E402
+from train.embed import model_key  # noqa: E402
 
 OUT = ROOT / "runs" / "detrended-spectrum"
 EMB, SPEC, AXIS = 768, 111, 110  # the shipped feature columns: embedding, spectrum (rings 1-111), axis
@@ -83,11 +85,18 @@ def main() -> None:
     ap.add_argument("--edits", nargs="*", default=["none", "sharpen", "sharpen_k", "clahe", "noise4", "median3"])
     ap.add_argument("--photo-edits", nargs="*", default=[],
                     help="also these edits on the whole photo (docs/experiments/2026-12-06-photo-scale-edits)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="the random network's seed (0: the shipped network; others: the seed spread's networks)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     sets = stage_cache(RUN)
     det, wkey = load_for_eval(ROOT / "assets" / "default")
-    cfg = det.anomaly.config
+    cfg = det.anomaly.config  # the shipped expert settings, for every seed
+    crop_feats, crop_cache = det.features, EDIT_FEATURES
+    if a.seed != 0:
+        det = network(RUN, "none", a.seed)
+        wkey = model_key(det.model)
+        crop_feats, crop_cache = (lambda c: det._features(c, BLOCKS)), feature_cache("none", a.seed)
     ecfg = cfg.experts()
     net, data = density_inputs(RUN, sets, det, wkey, cfg)
     tests = protocol.loso_test_faces(RUN, sets, data, network_trained=False)
@@ -127,9 +136,9 @@ def main() -> None:
         model = product(None)
         loso = {s: product(s) for s in tests}
         keep = np.r_[0:EMB, EMB + SPEC:EMB + SPEC + AXIS] if fn is None else slice(None)
-        print(f"== {v} (fitted in {time.time() - t:.0f} s)", flush=True)
-        edit_rows(sets, lambda fs, edit: feats_of(features(det.features, fs, edit, ROOT / "runs" / "photo-edits"))[:, keep],
-                  model, loso, tests, a.edits, OUT / f"{v}.json")
+        print(f"== {v} seed {a.seed} (fitted in {time.time() - t:.0f} s)", flush=True)
+        edit_rows(sets, lambda fs, edit: feats_of(features(crop_feats, fs, edit, crop_cache))[:, keep],
+                  model, loso, tests, a.edits, OUT / (f"{v}.json" if a.seed == 0 else f"{v}-seed{a.seed}.json"))
         photo_rows(lambda faces: {k: feats_of(z)[:, keep] for k, z in net(faces, "none").items()}, model, loso,
                    a.photo_edits)
 
