@@ -403,7 +403,10 @@ def about_text(svc: Service) -> str:
         + (f" A second one (K={k}, on {g['spectrum_dim']} whitened principal components) models the radially "
            "averaged log power spectrum of the same crops, where up-sampling leaves its traces; a face's score is "
            "the sum of the two log-likelihoods." if g.get("spectrum_dim") else "")
-        + (f" A third ({g['axis_dim']} components) models the spectrum's power on the horizontal and vertical "
+        + (f" Another ({g['ripple_dim']} components) models the ripple of the crops' radially averaged log power "
+           "spectrum (the profile minus its own smoothed curve), where up-sampling leaves narrow peaks and "
+           "sharpening or blur change little; its log-likelihood is added." if g.get("ripple_dim") else "")
+        + (f" Another ({g['axis_dim']} components) models the spectrum's power on the horizontal and vertical "
            "frequency axes, where up-sampling traces concentrate; its log-likelihood is added too."
            if g.get("axis_dim") else ""),
         f"4. A face's score is its log-likelihood; below the {far:g}th percentile of "

@@ -57,6 +57,9 @@ class GMMConfig:
     # with these settings on its first d whitened principal components; a face's score is the sum of the two
     # log-likelihoods (detector.product).
     spectrum_dim: int | None = None
+    # None: no such expert. d: an expert on the spectrum's ripple (detector.spectrum: the profile minus its smoothed
+    # curve, so that a smooth gain such as sharpening cancels), on its first d whitened principal components.
+    ripple_dim: int | None = None
     # None: no such expert. d: a further expert on the crop's axis profile (detector.spectrum: power on the frequency
     # axes over the ring's), on its first d whitened principal components; its log-likelihood is added too.
     axis_dim: int | None = None
@@ -66,8 +69,8 @@ class GMMConfig:
 
     def experts(self) -> dict[str, GMMConfig]:
         """The settings of each expert's mixture, by feature block (the embedding first)."""
-        one = replace(self, spectrum_dim=None, axis_dim=None)
-        dims = {"spectrum": self.spectrum_dim, "axis": self.axis_dim}
+        one = replace(self, spectrum_dim=None, ripple_dim=None, axis_dim=None)
+        dims = {"spectrum": self.spectrum_dim, "ripple": self.ripple_dim, "axis": self.axis_dim}
         return {"embedding": one, **{k: replace(one, pca_dim=d) for k, d in dims.items() if d}}
 
 

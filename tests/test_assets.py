@@ -45,7 +45,7 @@ def test_default_model_loads_and_flags_by_its_own_threshold():
     assert all(torch.equal(loaded[k].to(v.dtype), v) for k, v in stored.items())
     g = cfg["training"]["gmm"]
     assert det.anomaly.config.n_components == g["n_components"]
-    assert list(det.anomaly.experts) == ["embedding", *[k for k in ("spectrum", "axis") if g.get(f"{k}_dim")]]
+    assert list(det.anomaly.experts) == ["embedding", *[k for k in ("spectrum", "ripple", "axis") if g.get(f"{k}_dim")]]
     assert all(m.gmm.n_components == g["n_components"] for m in det.anomaly.experts.values())
     ref = det.anomaly.reference_scores
     assert abs(np.mean(ref < det.anomaly.threshold()) - det.anomaly.far) < 0.01

@@ -126,7 +126,11 @@ def write_card(run: RunConfig) -> Path:
                         "components of the crop's radially averaged log power spectrum (`detector/spectrum.py`; a "
                         "product of experts, `detector/product.py`: the score is the sum of the log-likelihoods)"
                         if g.spectrum_dim else "")
-               + (f" times a third one on the first {g.axis_dim} whitened principal components of its axis profile "
+               + (f" times one on the first {g.ripple_dim} whitened principal components of the crop's spectral "
+                  "ripple (its radially averaged log power spectrum minus the profile's own smoothed curve, so that "
+                  "sharpening, blur and contrast cancel; `detector/spectrum.py`, a product of experts: the score is "
+                  "the sum of the log-likelihoods)" if g.ripple_dim else "")
+               + (f" times one on the first {g.axis_dim} whitened principal components of the crop's axis profile "
                   "(per ring, the log power on the horizontal and vertical frequency axes over the ring's: "
                   "up-sampling traces are directional)" if g.axis_dim else ""))
     filt = ', fixed high-pass input filter' if p.input_filter == 'highpass' else ''
@@ -147,7 +151,7 @@ def write_card(run: RunConfig) -> Path:
          f"`{run.name}`; reproduce every number with `python -m train all --config train/configs/{run.name}.toml`.", "",
          "## What it is", "",
          what + (density[0].upper() + density[1:] if what.endswith(". ") else density)
-         + f"{'' if g.spectrum_dim or g.axis_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
+         + f"{'' if g.spectrum_dim or g.ripple_dim or g.axis_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
          f"below the {far} "
          "false-alarm threshold. **No AI-generated image was used to train the feature extractor or fit the "
          "mixture.**", ""]
@@ -312,6 +316,8 @@ def readme_summary(artifact: Path) -> str:
                + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else "")
                + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum "
                   "(scores summed)" if g.get("spectrum_dim") else "")
+               + (f", times a mixture on {g['ripple_dim']} principal components of the spectrum's ripple (the "
+                  "profile minus its smoothed curve)" if g.get("ripple_dim") else "")
                + (f", and one on {g['axis_dim']} of its axis profile (the spectrum's power on the frequency axes)"
                   if g.get("axis_dim") else ""))
     gens = s["per_generator"]

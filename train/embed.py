@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from detector.crop import CropConfig
 from detector.imageio import jpeg_roundtrip
-from detector.spectrum import spectral
+from detector.spectrum import RIPPLE_SIGMA, spectral
 
 from .augment import VERSION as AUGMENT_VERSION
 from .augment import AugmentConfig, benign, content_rng, rescale
@@ -91,11 +91,12 @@ def cached_features(fn: BatchFeatures, crops: np.ndarray, cache_dir: Path, key: 
 
 
 def spectrum_features(run, block: str = "spectrum") -> Callable[[dict, str], dict[str, np.ndarray]]:
-    """A Featurize (train.protocol) of one spectral block of the crops (detector.spectrum: "spectrum", the log
-    spectrum, or "axis"), cached like embeddings."""
+    """A Featurize (train.protocol) of one spectral block of the crops (detector.spectrum.SPECTRAL: "spectrum", the
+    log spectrum, "ripple" or "axis"), cached like embeddings."""
     crop: CropConfig = run.crop
-    # names the crop settings and the block's implementation (spectrum v2: computed from the network input, in torch)
-    version = "v2" if block == "spectrum" else f"{block}-v1"
+    # names the crop settings and the block's implementation (spectrum v2: computed from the network input, in torch;
+    # the ripple's smoothing width)
+    version = {"spectrum": "v2", "ripple": f"ripple-sigma{RIPPLE_SIGMA:g}-v1"}.get(block, f"{block}-v1")
     tag = hashlib.sha1(json.dumps([version, crop.to_dict()], sort_keys=True).encode()).hexdigest()[:6]
 
     def feats(faces: dict, degrade: str) -> dict[str, np.ndarray]:

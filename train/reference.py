@@ -17,7 +17,8 @@ from detector.anomaly import GMMConfig
 from .embed import spectrum_features
 from .protocol import density_data, evaluate
 
-SPECTRUM_GMM = dict(n_components=4, pca_dim=64, covariance_type="full", spectrum_dim=None, axis_dim=None)
+SPECTRUM_GMM = dict(n_components=4, pca_dim=64, covariance_type="full", spectrum_dim=None, ripple_dim=None,
+                    axis_dim=None)
 
 
 def spectrum_row(run, sets) -> dict:

@@ -35,3 +35,23 @@ def test_torch_score_matches_the_detectors_score_of_every_expert(detector):
     with torch.no_grad():
         got = torch_score(detector, x).numpy()
     np.testing.assert_allclose(got, a.log_likelihoods, rtol=1e-5, atol=1e-3)
+
+
+def test_a_ripple_expert_loads_scores_and_explains(tmp_path):
+    """An artifact whose spectrum expert is the ripple (GMMConfig.ripple_dim) goes the whole way: saved, loaded, its
+    features are the ripple's columns, and the map differentiates the score the detector reports."""
+    from detector import Detector
+    from detector.spectrum import spectral
+    from tests.tiny_artifact import build_tiny_artifact
+
+    det = Detector.load(build_tiny_artifact(tmp_path / "m", experts=("ripple", "axis")), device="cpu")
+    assert list(det.anomaly.experts) == ["embedding", "ripple", "axis"]
+    a = det.analyse(data.astronaut())
+    crops = [c.image for c in a.crops]
+    np.testing.assert_allclose(det.features(crops)[:, 768:879], spectral(crops, det.crop_cfg, "ripple"), rtol=1e-5,
+                               atol=1e-5)
+    with torch.no_grad():
+        got = torch_score(det, network_input(crops, det.crop_cfg)).numpy()
+    np.testing.assert_allclose(got, a.log_likelihoods, rtol=1e-5, atol=1e-3)
+    heat = explanation_map(det, crops[0])
+    assert heat.shape == crops[0].shape[:2] and np.isfinite(heat).all() and heat.max() == pytest.approx(1.0)

@@ -73,3 +73,18 @@ def test_an_axis_expert_is_a_third_block_in_config_order(features):
     np.testing.assert_allclose(m.score(features), np.sum(parts, axis=0))
     only_axis = GMMConfig(n_components=2, axis_dim=2)
     assert list(only_axis.experts()) == ["embedding", "axis"]
+
+
+def test_a_ripple_expert_sits_between_spectrum_and_axis():
+    """GMMConfig.ripple_dim: the detrended spectrum's expert, after the spectrum's and before the axis profile's (the
+    features' column order); without spectrum_dim it replaces the raw spectrum's expert."""
+    from detector.crop import CropConfig
+    from detector.product import block_widths
+
+    full = GMMConfig(n_components=2, spectrum_dim=2, ripple_dim=3, axis_dim=2)
+    assert list(full.experts()) == ["embedding", "spectrum", "ripple", "axis"]
+    assert [c.pca_dim for c in full.experts().values()] == [None, 2, 3, 2]
+    assert all(c.ripple_dim is None for c in full.experts().values())
+    cfg = GMMConfig(n_components=2, ripple_dim=2, axis_dim=2, seed=1)
+    assert list(cfg.experts()) == ["embedding", "ripple", "axis"]
+    assert block_widths(768, CropConfig(), ("ripple", "axis")) == {"embedding": 768, "ripple": 111, "axis": 110}

@@ -1,10 +1,12 @@
 import numpy as np
 import torch
 from PIL import Image, ImageFilter
+from scipy.ndimage import gaussian_filter1d
 from skimage import data
 
 from detector.crop import CropConfig, finish, network_input
-from detector.spectrum import axis_spectrum, axis_width, input_spectrum, log_spectrum, spectral, spectrum_width
+from detector.spectrum import (RIPPLE_SIGMA, SPECTRAL, axis_spectrum, axis_width, input_spectrum, log_spectrum,
+                               spectral, spectral_tensors, spectrum_width)
 
 
 def _face(size: int = 224) -> np.ndarray:
@@ -77,3 +79,35 @@ def test_a_grid_pattern_shows_on_the_axes_not_in_the_ring_average():
     a, b = spectral([face.astype(np.uint8), np.clip(grid, 0, 255).astype(np.uint8)], cfg, "axis")
     assert np.argmax(b - a) == 16 - 2 and b[16 - 2] - a[16 - 2] > 0.2
     assert np.abs(np.delete(b - a, 16 - 2)).max() < 0.05
+
+
+
+def test_ripple_is_the_log_spectrum_minus_its_smoothed_curve():
+    """Against scipy on the log spectrum itself; differentiable through the network input like the other blocks."""
+    cfg = CropConfig(size=64)
+    face = _face(64)
+    s = log_spectrum([face], cfg).astype(np.float64)
+    expect = s - gaussian_filter1d(s, RIPPLE_SIGMA, axis=1, mode="reflect")
+    got = spectral([face], cfg, "ripple")
+    assert got.shape == (1, spectrum_width(cfg)) == (1, 31)
+    np.testing.assert_allclose(got, expect, rtol=1e-4, atol=1e-4)
+    x = network_input([face], cfg).requires_grad_(True)
+    (grad,) = torch.autograd.grad(spectral_tensors(x, cfg, ("ripple",))[0][0, -10:].sum(), x)
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0
+    assert spectral([], cfg, "ripple").shape == (0, 31)
+
+
+def test_ripple_ignores_a_contrast_change_that_moves_the_whole_spectrum():
+    """Doubling the contrast multiplies every ring's power by 4: the log spectrum moves by log 4 at every ring, the
+    ripple does not move (a smooth gain - here a constant one - cancels). A narrow peak in the profile stays."""
+    cfg = CropConfig(size=64, jpeg_quality=None)
+    noise = np.random.default_rng(0).normal(0, 20, (64, 64, 1)).repeat(3, axis=2)
+    lo, hi = (np.clip(np.rint(128 + k * noise), 0, 255).astype(np.uint8) for k in (1.0, 2.0))
+    s = log_spectrum([lo, hi], cfg)
+    np.testing.assert_allclose(s[1] - s[0], np.log(4.0), atol=0.1)
+    r = spectral([lo, hi], cfg, "ripple")
+    assert np.abs(r[1] - r[0]).max() < 0.1 < np.abs(s[1] - s[0]).min()
+    bump = torch.zeros(1, 32, dtype=torch.float64)
+    bump[0, 11] = 1.0  # one ring of the (ring 0 first) profile: ripple column 10
+    ripple = SPECTRAL["ripple"][0](bump, bump)[0].numpy()
+    assert np.argmax(ripple) == 10 and ripple[10] > 0.85

@@ -22,7 +22,9 @@ every source left out) and the photo-edits record's edits on the crop (edits.py'
     python docs/experiments/2026-12-06-detrended-spectrum/detrend.py ship none poly1 poly3 ship:64 smooth4:64 smooth8:64
     python docs/experiments/2026-12-06-detrended-spectrum/detrend.py smooth4 smooth8 smooth2    # ~8 min + ~4 a variant
     python docs/experiments/2026-12-06-detrended-spectrum/detrend.py ship smooth4 --edits none \
-        --photo-edits none sharpen sharpen_k clahe      # the whole-photo edits (their face caches must exist)
+        --photo-edits none sharpen sharpen_k clahe      # the whole-photo edits (face caches: ~8 min an edit)
+    python docs/experiments/2026-12-06-detrended-spectrum/detrend.py --seed 1 ship smooth4:64 \
+        --edits none sharpen sharpen_k clahe            # the seed spread's network 1 (~35 min)
 """
 
 from __future__ import annotations
