@@ -40,15 +40,15 @@ def astronaut_crops(n: int = 24, seed: int = 0) -> list[np.ndarray]:
 
 def build_tiny_artifact(folder: str | Path, backbone: str = "resnet18", seed: int = 0,
                         experts: tuple[str, ...] = ("spectrum", "axis")) -> Path:
-    """`experts`: the spectral experts (detector.spectrum.SPECTRAL names, in GMMConfig's order), 8 components each."""
+    """`experts`: the spectral experts (detector.spectrum.SPECTRAL names), 8 components each."""
     torch.manual_seed(seed)
     model = FaceNet(ModelConfig(backbone=backbone)).eval()
     det = Detector(model, device="cpu")
     crops = astronaut_crops()
     z = det.embed(crops)
-    features = np.concatenate([z, *[spectral(crops, CropConfig(), b) for b in experts]], axis=1)
     cfg = GMMConfig(n_components=2, covariance_type="diag", seed=seed, **{f"{b}_dim": 8 for b in experts})
     blocks = spectral_blocks(cfg.experts())
+    features = np.concatenate([z, *[spectral(crops, CropConfig(), b) for b in blocks]], axis=1)
     anomaly = ProductModel.fit(features, cfg, block_widths(model.cfg.embed_dim, CropConfig(), blocks))
     return save_artifact(folder, model, anomaly, CropConfig(), extra={"note": "tiny test artifact, untrained"},
                          reference={"real": z.astype(np.float32)})

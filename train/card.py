@@ -123,16 +123,15 @@ def write_card(run: RunConfig) -> Path:
     density = (f"a Gaussian mixture (K={g.n_components}, {g.covariance_type} covariance, reg_covar {g.reg_covar:g}"
                + (f", on the first {g.pca_dim} whitened principal components of the embedding" if g.pca_dim else "")
                + ")" + (f" times a second one with the same settings on the first {g.spectrum_dim} whitened principal "
-                        "components of the crop's radially averaged log power spectrum (`detector/spectrum.py`; a "
-                        "product of experts, `detector/product.py`: the score is the sum of the log-likelihoods)"
-                        if g.spectrum_dim else "")
+                        "components of the crop's radially averaged log power spectrum" if g.spectrum_dim else "")
                + (f" times one on the first {g.ripple_dim} whitened principal components of the crop's spectral "
                   "ripple (its radially averaged log power spectrum minus the profile's own smoothed curve, so that "
-                  "sharpening, blur and contrast cancel; `detector/spectrum.py`, a product of experts: the score is "
-                  "the sum of the log-likelihoods)" if g.ripple_dim else "")
+                  "sharpening, blur and contrast cancel)" if g.ripple_dim else "")
                + (f" times one on the first {g.axis_dim} whitened principal components of the crop's axis profile "
                   "(per ring, the log power on the horizontal and vertical frequency axes over the ring's: "
-                  "up-sampling traces are directional)" if g.axis_dim else ""))
+                  "up-sampling traces are directional)" if g.axis_dim else "")
+               + ("; a product of experts (`detector/spectrum.py`, `detector/product.py`): the score is the sum of "
+                  "the log-likelihoods" if len(g.experts()) > 1 else ""))
     filt = ', fixed high-pass input filter' if p.input_filter == 'highpass' else ''
     if p.epochs:
         what = (f"The method of Zou et al. (ICASSP 2025): a {p.backbone} (random init, fc -> {p.embed_dim}{filt}) "
@@ -151,7 +150,7 @@ def write_card(run: RunConfig) -> Path:
          f"`{run.name}`; reproduce every number with `python -m train all --config train/configs/{run.name}.toml`.", "",
          "## What it is", "",
          what + (density[0].upper() + density[1:] if what.endswith(". ") else density)
-         + f"{'' if g.spectrum_dim or g.ripple_dim or g.axis_dim else ' on the embeddings'}; a face is flagged when its log-likelihood is "
+         + f"{'' if len(g.experts()) > 1 else ' on the embeddings'}; a face is flagged when its log-likelihood is "
          f"below the {far} "
          "false-alarm threshold. **No AI-generated image was used to train the feature extractor or fit the "
          "mixture.**", ""]

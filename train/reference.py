@@ -17,13 +17,15 @@ from detector.anomaly import GMMConfig
 from .embed import spectrum_features
 from .protocol import density_data, evaluate
 
-SPECTRUM_GMM = dict(n_components=4, pca_dim=64, covariance_type="full", spectrum_dim=None, ripple_dim=None,
-                    axis_dim=None)
+def spectrum_gmm(run) -> GMMConfig:
+    """The reference's one mixture: the run's settings without its spectral experts (GMMConfig.experts' embedding
+    entry), K=4 on 64 whitened components, full covariance."""
+    return replace(run.gmm.experts()["embedding"], n_components=4, pca_dim=64, covariance_type="full")
 
 
 def spectrum_row(run, sets) -> dict:
     """The protocol's numbers for the log-spectrum GMM (same fit, calibration and evaluation faces as the model)."""
-    cfg = replace(run.gmm, **SPECTRUM_GMM)
+    cfg = spectrum_gmm(run)
     feats = spectrum_features(run)
     data = density_data(run, sets, feats, cfg.calib_folds, run.augment.copies)
     return evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg), network_trained=False)["none"]
@@ -41,7 +43,7 @@ def untrained_row(run, sets) -> dict:
 
 
 def reference_rows(run, sets) -> dict[str, dict]:
-    g: GMMConfig = replace(run.gmm, **SPECTRUM_GMM)
+    g: GMMConfig = spectrum_gmm(run)
     rows = {f"log-spectrum GMM (PCA-{g.pca_dim}, K={g.n_components})": spectrum_row(run, sets)}
     if run.pretext.epochs:  # with epochs = 0 the model itself is the untrained network
         rows["untrained network (random init)"] = untrained_row(run, sets)

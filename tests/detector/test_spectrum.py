@@ -81,7 +81,6 @@ def test_a_grid_pattern_shows_on_the_axes_not_in_the_ring_average():
     assert np.abs(np.delete(b - a, 16 - 2)).max() < 0.05
 
 
-
 def test_ripple_is_the_log_spectrum_minus_its_smoothed_curve():
     """Against scipy on the log spectrum itself; differentiable through the network input like the other blocks."""
     cfg = CropConfig(size=64)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-06-photo-scale-edits"))
 
-from edits import OUT as EDIT_FEATURES, RUN, edit_rows, features  # noqa: E402
+from edits import RUN, edit_rows, features  # noqa: E402
 from variants import BLOCKS, feature_cache, network  # noqa: E402
 from photo_edits import edit_row, row_line  # noqa: E402
 from detector.anomaly import AnomalyModel  # noqa: E402
@@ -94,11 +94,9 @@ def main() -> None:
     sets = stage_cache(RUN)
     det, wkey = load_for_eval(ROOT / "assets" / "default")
     cfg = det.anomaly.config  # the shipped expert settings, for every seed
-    crop_feats, crop_cache = det.features, EDIT_FEATURES
     if a.seed != 0:
         det = network(RUN, "none", a.seed)
         wkey = model_key(det.model)
-        crop_feats, crop_cache = (lambda c: det._features(c, BLOCKS)), feature_cache("none", a.seed)
     ecfg = cfg.experts()
     net, data = density_inputs(RUN, sets, det, wkey, cfg)
     tests = protocol.loso_test_faces(RUN, sets, data, network_trained=False)
@@ -139,7 +137,7 @@ def main() -> None:
         loso = {s: product(s) for s in tests}
         keep = np.r_[0:EMB, EMB + SPEC:EMB + SPEC + AXIS] if fn is None else slice(None)
         print(f"== {v} seed {a.seed} (fitted in {time.time() - t:.0f} s)", flush=True)
-        edit_rows(sets, lambda fs, edit: feats_of(features(crop_feats, fs, edit, crop_cache))[:, keep],
+        edit_rows(sets, lambda fs, edit: feats_of(features(lambda c: det._features(c, BLOCKS), fs, edit, feature_cache("none", a.seed)))[:, keep],
                   model, loso, tests, a.edits, OUT / (f"{v}.json" if a.seed == 0 else f"{v}-seed{a.seed}.json"))
         photo_rows(lambda faces: {k: feats_of(z)[:, keep] for k, z in net(faces, "none").items()}, model, loso,
                    a.photo_edits)
