@@ -30,7 +30,7 @@ def test_wheel_holds_the_library_the_training_package_and_the_model(installed):
     for f in ("detector/cli.py", "detector/pipeline.py", "train/stages.py", "train/protocol.py",
               "train/configs/default.toml", "aigface_assets/default/model.safetensors",
               "aigface_assets/default/gmm.npz", "aigface_assets/default/product.json",
-              "aigface_assets/default/spectrum/gmm.npz", "aigface_assets/MODEL_CARD.md"):
+              "aigface_assets/default/ripple/gmm.npz", "aigface_assets/MODEL_CARD.md"):
         assert f in names, f
     # every file of the shipped model, whatever experts it has (one subfolder per spectral block)
     shipped = [p.relative_to(ROOT / "assets").as_posix() for p in (ROOT / "assets" / "default").rglob("*") if p.is_file()]

@@ -81,8 +81,10 @@ def unseen_comparison(model: dict, bl: dict | None) -> list[str]:
 def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
     """Markdown lines: the protocol's headline numbers for the shipped network and for the same recipe with other
     seeds (`python -m train seeds`), and how the shipped draw ranks among them."""
-    if not sd or not sd.get("rows"):
-        return []
+    if not sd or not sd.get("rows"):  # say so: a card without the spread reads as if seed 0 were the recipe
+        return ["### The same recipe with other seeds of the network", "",
+                "Not measured for this model: run `python -m train seeds` (then `card`) for the spread of these "
+                "numbers over other random draws of the network.", ""]
     rows = {f"seed {seed} (shipped)": shipped, **sd["rows"]}
     def worst(v: dict, key: str, name: str, fmt: str) -> str:
         w = v.get(key)
@@ -315,8 +317,9 @@ def readme_summary(artifact: Path) -> str:
                + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else "")
                + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum "
                   "(scores summed)" if g.get("spectrum_dim") else "")
-               + (f", times a mixture on {g['ripple_dim']} principal components of the spectrum's ripple (the "
-                  "profile minus its smoothed curve)" if g.get("ripple_dim") else "")
+               + (f", times a mixture on {g['ripple_dim']} principal components of the crop's spectral ripple (its "
+                  "radially averaged log power spectrum minus a smoothed copy of it; scores summed)"
+                  if g.get("ripple_dim") else "")
                + (f", and one on {g['axis_dim']} of its axis profile (the spectrum's power on the frequency axes)"
                   if g.get("axis_dim") else ""))
     gens = s["per_generator"]

@@ -16,6 +16,7 @@ Fakes go through the same path at s = 1 for the AUCs.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -70,8 +71,13 @@ def photo_files(fs: FaceSet) -> list[Path]:
     return [Path(fs.files[i]) for i in sorted(set(fs.file_idx.tolist()))]
 
 
+def model_key(det: Detector) -> str:
+    """A short hash of the artifact's config.json (weights, experts, fit): cached scores are per model."""
+    return hashlib.sha1(json.dumps(det.config, sort_keys=True).encode()).hexdigest()[:10]
+
+
 def scores(det: Detector, files: list[Path], prep, tag: str) -> np.ndarray:
-    path = OUT / f"{tag}.npy"
+    path = OUT / model_key(det) / f"{tag}.npy"
     if path.is_file():
         return np.load(path)
     out = []
@@ -79,7 +85,7 @@ def scores(det: Detector, files: list[Path], prep, tag: str) -> np.ndarray:
         r = largest_score(det, prep(load_image(p)))
         out.append(r if r is not None else (np.nan, np.nan))
     z = np.array(out, dtype=np.float64)
-    OUT.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, z)
     return z
 
@@ -119,7 +125,8 @@ def main(scales: list[float], artifact: Path, first_jpeg: int | None = None) -> 
               + " ".join(f"{k}={v:.1f}" for k, v in summary[f"x{s:g}"]["flagged"].items())
               + f" | AUC vs native fakes mean {summary[f'x{s:g}']['mean_auc']:.1f} "
               + " ".join(f"{g}={a:.1f}" for g, a in per.items()), flush=True)
-    (OUT / f"summary{f'-q{first_jpeg}' if first_jpeg else ''}.json").write_text(json.dumps(summary, indent=1))
+    (OUT / model_key(det) / f"summary{f'-q{first_jpeg}' if first_jpeg else ''}.json").write_text(
+        json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":
