@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+from detector.anomaly import GMMConfig
 from detector.pipeline import SMALL_FACE_PX
 
 from .config import RunConfig
@@ -313,15 +314,15 @@ def readme_summary(artifact: Path) -> str:
            f"a {m['backbone']} trained self-supervised for {p.get('epochs')} epochs from random initialisation")
     inputs = ("high-pass" if m.get("input_filter") == "highpass" else "RGB") + " input" + (
         f", faces rendered at most {c['face_px']} px" if c.get("face_px") else "")
-    density = (f"a K={g.get('n_components')} Gaussian mixture"
+    density = (("a product of experts (log-likelihoods summed): " if len(GMMConfig(**g).experts()) > 1 else "")
+               + f"a K={g.get('n_components')} Gaussian mixture"
                + (f" on {g['pca_dim']} whitened principal components" if g.get("pca_dim") else "")
-               + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum "
-                  "(scores summed)" if g.get("spectrum_dim") else "")
+               + (f", times a mixture on {g['spectrum_dim']} principal components of the crop's log power spectrum"
+                  if g.get("spectrum_dim") else "")
                + (f", times a mixture on {g['ripple_dim']} principal components of the crop's spectral ripple (its "
-                  "radially averaged log power spectrum minus a smoothed copy of it; scores summed)"
-                  if g.get("ripple_dim") else "")
-               + (f", and one on {g['axis_dim']} of its axis profile (the spectrum's power on the frequency axes)"
-                  if g.get("axis_dim") else ""))
+                  "radially averaged log power spectrum minus a smoothed copy of it)" if g.get("ripple_dim") else "")
+               + (f", and one on {g['axis_dim']} of the crop's axis profile (the spectrum's power on the frequency "
+                  "axes)" if g.get("axis_dim") else ""))
     gens = s["per_generator"]
     w, lw = s.get("worst") or {}, s.get("loso_far_worst")
     text = (f"It is {net}; {inputs}; {density}, fitted on {sum(tr.get('gmm_fit_faces', {}).values())} photographic "

@@ -71,13 +71,14 @@ def photo_files(fs: FaceSet) -> list[Path]:
     return [Path(fs.files[i]) for i in sorted(set(fs.file_idx.tolist()))]
 
 
-def model_key(det: Detector) -> str:
-    """A short hash of the artifact's config.json (weights, experts, fit): cached scores are per model."""
+def artifact_key(det: Detector) -> str:
+    """A short hash of the artifact's config.json (weights, experts, fit): cached scores are per model (train.embed's
+    model_key hashes the weights alone, which models with other experts share)."""
     return hashlib.sha1(json.dumps(det.config, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def scores(det: Detector, files: list[Path], prep, tag: str) -> np.ndarray:
-    path = OUT / model_key(det) / f"{tag}.npy"
+    path = OUT / artifact_key(det) / f"{tag}.npy"
     if path.is_file():
         return np.load(path)
     out = []
@@ -125,7 +126,7 @@ def main(scales: list[float], artifact: Path, first_jpeg: int | None = None) -> 
               + " ".join(f"{k}={v:.1f}" for k, v in summary[f"x{s:g}"]["flagged"].items())
               + f" | AUC vs native fakes mean {summary[f'x{s:g}']['mean_auc']:.1f} "
               + " ".join(f"{g}={a:.1f}" for g, a in per.items()), flush=True)
-    (OUT / model_key(det) / f"summary{f'-q{first_jpeg}' if first_jpeg else ''}.json").write_text(
+    (OUT / artifact_key(det) / f"summary{f'-q{first_jpeg}' if first_jpeg else ''}.json").write_text(
         json.dumps(summary, indent=1))
 
 

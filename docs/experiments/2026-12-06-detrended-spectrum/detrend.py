@@ -97,6 +97,7 @@ def main() -> None:
     if a.seed != 0:
         det = network(RUN, "none", a.seed)
         wkey = model_key(det.model)
+    crop_feats, crop_cache = (lambda c: det._features(c, BLOCKS)), feature_cache("none", a.seed)
     ecfg = cfg.experts()
     net, data = density_inputs(RUN, sets, det, wkey, cfg)
     tests = protocol.loso_test_faces(RUN, sets, data, network_trained=False)
@@ -137,7 +138,7 @@ def main() -> None:
         loso = {s: product(s) for s in tests}
         keep = np.r_[0:EMB, EMB + SPEC:EMB + SPEC + AXIS] if fn is None else slice(None)
         print(f"== {v} seed {a.seed} (fitted in {time.time() - t:.0f} s)", flush=True)
-        edit_rows(sets, lambda fs, edit: feats_of(features(lambda c: det._features(c, BLOCKS), fs, edit, feature_cache("none", a.seed)))[:, keep],
+        edit_rows(sets, lambda fs, edit: feats_of(features(crop_feats, fs, edit, crop_cache))[:, keep],
                   model, loso, tests, a.edits, OUT / (f"{v}.json" if a.seed == 0 else f"{v}-seed{a.seed}.json"))
         photo_rows(lambda faces: {k: feats_of(z)[:, keep] for k, z in net(faces, "none").items()}, model, loso,
                    a.photo_edits)
