@@ -128,8 +128,8 @@ def main() -> None:
         copies = {} if family == "none" else {
             s: np.concatenate([copy_feats(fs, family, k) for fs in v for k in range(args.copies)])
             for s, v in faces.items()}
-        model = by_source_fit(orig, copies, run.gmm, widths)
-        loso = {s: by_source_fit(orig, copies, run.gmm, widths, leave_out=s) for s in tests}
+        model = by_source_fit(orig, copies, edits.RECORD_GMM, widths)
+        loso = {s: by_source_fit(orig, copies, edits.RECORD_GMM, widths, leave_out=s) for s in tests}
         print(f"== seed {args.seed} copies {family} x{args.copies if copies else 0}: fitted in {time.time() - t0:.0f} s",
               flush=True)
         out = edits.OUT / "copies" / f"seed{args.seed}-{family}{args.copies if copies else ''}"

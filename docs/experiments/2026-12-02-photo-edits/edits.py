@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,7 @@ from skimage.exposure import equalize_adapthist
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
+from detector.product import spectral_blocks  # noqa: E402
 from train import protocol  # noqa: E402
 from train.config import load_config  # noqa: E402
 from train.embed import featurize  # noqa: E402
@@ -37,6 +39,9 @@ from train.stages import density_inputs, load_for_eval, stage_cache  # noqa: E40
 
 RUN = load_config(ROOT / "train/configs/default.toml")
 OUT = ROOT / "runs" / "photo-edits"
+# The expert settings these records were made with (the shipped model until the ripple expert replaced the log
+# spectrum, docs/experiments/2026-12-06-detrended-spectrum): variants.py, copies.py and detrend.py refit them.
+RECORD_GMM = replace(RUN.gmm, spectrum_dim=111, ripple_dim=None)
 
 
 def _pil(fn: Callable[[Image.Image], Image.Image]) -> Callable[[np.ndarray], np.ndarray]:
@@ -80,15 +85,22 @@ EDITS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
 }
 
 
+def feature_dir(out: Path, spectral: tuple[str, ...]) -> Path:
+    """The feature cache of one network under `out`, one subfolder per block set: the ripple and the log spectrum
+    have the same width, so a cache keyed by the network alone would hand one model the other's columns."""
+    return out / "+".join(("embedding", *spectral))
+
+
 def cache_path(out: Path, fs, edit: str) -> Path:
-    """Where `features` keeps a face set's features after `edit` (one folder per network)."""
+    """Where `features` keeps a face set's features after `edit` (`out`: a feature_dir)."""
     return out / f"{fs.id}-{edit}.npy"
 
 
 def features(fn, fs, edit: str, out: Path,
              transform: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """`fn`'s features (crops -> embedding + spectral blocks) of a face set's crops after `edit`, cached in `out`
-    (one folder per network). `transform`: the crop edit when `edit` names none of EDITS (copies.py's copies)."""
+    (a feature_dir: one folder per network and block set). `transform`: the crop edit when `edit` names none of
+    EDITS (copies.py's copies)."""
     path = cache_path(out, fs, edit)
     if path.is_file():
         return np.load(path)
@@ -147,7 +159,8 @@ def main(edits: list[str], artifact: Path = ROOT / "assets" / "default", out: Pa
     t = time.time()
     loso = {s: data.fit_model(cfg, leave_out=s) for s in tests}  # the protocol's left-out mixtures, fitted once
     print(f"{len(loso)} left-out mixtures fitted in {time.time() - t:.0f} s", flush=True)
-    return edit_rows(sets, lambda fs, edit: features(det.features, fs, edit, out), det.anomaly, loso, tests, edits,
+    cache = feature_dir(out, spectral_blocks(det.anomaly.experts))
+    return edit_rows(sets, lambda fs, edit: features(det.features, fs, edit, cache), det.anomaly, loso, tests, edits,
                      out / "summary.json")
 
 

@@ -15,7 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import edits  # noqa: E402
-from detector.product import _columns  # noqa: E402
+from detector.product import _columns, spectral_blocks  # noqa: E402
 from train.stages import load_for_eval, stage_cache  # noqa: E402
 
 
@@ -24,11 +24,12 @@ def main(artifact: Path = edits.ROOT / "assets" / "default", out: Path = edits.O
     det, _ = load_for_eval(artifact)
     model = det.anomaly
     held = sets.split("heldout", evaluation=True)
+    cache = edits.feature_dir(out, spectral_blocks(model.experts))
     print("| edit | " + " | ".join(f"{k}: flagged % / median shift" for k in model.experts) + " |")
     print("|---" * (1 + len(model.experts)) + "|")
     base = None
     for edit in edits.EDITS:
-        path = [edits.cache_path(out, fs, edit) for fs in held.values()]
+        path = [edits.cache_path(cache, fs, edit) for fs in held.values()]
         if not all(p.is_file() for p in path):
             continue
         z = np.concatenate([np.load(p) for p in path])

@@ -12,7 +12,7 @@ greyscale, contrast, saturation and gamma edits. A variant changes one or both o
     scn    the same minus the log of the crop's mean power inside the Nyquist circle (= the spectrum of the grey
            crop scaled to unit RMS): a contrast change is a uniform shift of the raw profile and drops out
 
-Everything else is the shipped recipe: the same three experts and settings (GMMConfig from default.toml), fit on
+Everything else is the recipe shipped at the time: the same three experts and settings (edits.RECORD_GMM), fit on
 pretext + calib, threshold by source, the protocol's leave-one-source-out (LOSO) mixtures, and edits.py's rows (the
 edit applied to the cached crop before the model's own JPEG q90; threshold unchanged).
 
@@ -102,8 +102,10 @@ def network(run, input_filter: str, seed: int) -> Detector:
 
 
 def feature_cache(input_filter: str, seed: int) -> Path:
-    """edits.features' folder for this network (the shipped seed-0 RGB network shares edits.py's)."""
-    return edits.OUT if (input_filter, seed) == ("none", 0) else edits.OUT / "variants" / f"net-{input_filter}-seed{seed}"
+    """edits.features' folder for this network and BLOCKS (the seed-0 RGB network shares edits.py's root)."""
+    shipped = (input_filter, seed) == ("none", 0)
+    net = edits.OUT if shipped else edits.OUT / "variants" / f"net-{input_filter}-seed{seed}"
+    return edits.feature_dir(net, BLOCKS)
 
 
 def variant(run, sets, input_filter: str, spectrum: str, seed: int) -> dict:
@@ -121,9 +123,9 @@ def variant(run, sets, input_filter: str, spectrum: str, seed: int) -> dict:
     data = protocol.density_data(run, sets, lambda faces, deg: {k: feats(fs, deg) for k, fs in faces.items()},
                                  run.gmm.calib_folds, 0, widths)
     t = time.time()
-    model = data.fit_model(run.gmm)
+    model = data.fit_model(edits.RECORD_GMM)
     tests = protocol.loso_test_faces(run, sets, data, network_trained=False)
-    loso = {s: data.fit_model(run.gmm, leave_out=s) for s in tests}
+    loso = {s: data.fit_model(edits.RECORD_GMM, leave_out=s) for s in tests}
     print(f"== seed {seed} input {input_filter} spectrum {spectrum}: {1 + len(loso)} mixtures in {time.time() - t:.0f} s",
           flush=True)
     out = edits.OUT / "variants" / f"seed{seed}-{input_filter}-{spectrum}"

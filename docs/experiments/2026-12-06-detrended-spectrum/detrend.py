@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-06-photo-scale-edits"))
 
-from edits import RUN, edit_rows, features  # noqa: E402
+from edits import RECORD_GMM, RUN, edit_rows, features  # noqa: E402
 from variants import BLOCKS, feature_cache, network  # noqa: E402
 from photo_edits import edit_row, row_line  # noqa: E402
 from detector.anomaly import AnomalyModel  # noqa: E402
@@ -92,8 +92,8 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(2)
     sets = stage_cache(RUN)
-    det, wkey = load_for_eval(ROOT / "assets" / "default")
-    cfg = det.anomaly.config  # the shipped expert settings, for every seed
+    det, wkey = load_for_eval(ROOT / "assets" / "default")  # its network: the seed-0 one, unchanged by the ripple ship
+    cfg = RECORD_GMM  # the expert settings of the model this record compared against (log spectrum + axis), every seed
     if a.seed != 0:
         det = network(RUN, "none", a.seed)
         wkey = model_key(det.model)
