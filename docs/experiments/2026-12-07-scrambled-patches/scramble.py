@@ -61,14 +61,15 @@ def scrambled(det, wkey: str, spectral: tuple[str, ...], grid: int):
 
 
 def main(grids: list[int], seed: int) -> None:
+    bad = [g for g in grids if RUN.crop.size % g]
+    if bad:  # before any grid runs: each takes ~11 min
+        sys.exit(f"grid(s) {bad} do not divide the {RUN.crop.size} px crop")
     sets = stage_cache(RUN)
     det, wkey = load_for_eval(artifact(seed))
     cfg = det.anomaly.config
     spectral = spectral_blocks(cfg.experts())
     widths = block_widths(det.model.cfg.embed_dim, RUN.crop, spectral)
     for grid in grids:
-        if RUN.crop.size % grid:
-            sys.exit(f"grid {grid} does not divide the {RUN.crop.size} px crop")
         t = time.time()
         feats = scrambled(det, wkey, spectral, grid)
         data = protocol.density_data(RUN, sets, feats, cfg.calib_folds, RUN.augment.copies, widths)
