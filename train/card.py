@@ -79,6 +79,28 @@ def unseen_comparison(model: dict, bl: dict | None) -> list[str]:
     return lines
 
 
+NEAR_CHANCE_AUC = 60.0  # a generator row (with enough faces) below this AUC is reported as not detected
+
+
+def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = None) -> dict[str, str]:
+    """{generator: its undetected rows in words} for every generator with a row (any size, at least
+    MIN_FAKES_FOR_WORST faces) below NEAR_CHANCE_AUC. Why say it apart from the worst-AUC column: a mean over
+    generators hides that one kind of generator passes as photographs, which is what a user needs to know first.
+    `by_source`: the per-real-source AUCs, to name the source whose faces each row passes for best."""
+    rows: dict[str, list[str]] = {}
+    for g, m in per.items():
+        if m.get("n_fake", 0) < MIN_FAKES_FOR_WORST or m["auc"] >= NEAR_CHANCE_AUC:
+            continue
+        text = f"{g} AUC {m['auc']:.1f}"
+        if "tpr" in m:
+            text += f", {m['tpr']:.1f}% flagged"
+        if by_source and by_source.get(g):
+            src, auc = min(by_source[g].items(), key=lambda kv: kv[1])
+            text += f", {auc:.1f} against {src} faces"
+        rows.setdefault(g.split("@")[0], []).append(text)
+    return {g: "; ".join(v) for g, v in rows.items()}
+
+
 def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
     """Markdown lines: the protocol's headline numbers for the shipped network and for the same recipe with other
     seeds (`python -m train seeds`), and how the shipped draw ranks among them."""
@@ -107,6 +129,11 @@ def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
               f"{mine:.1f}. Expect a fresh draw of this recipe - and new data - nearer the other seeds' mean.")
     L += ["", spread, ""]
     return L
+
+
+def _eval_rows(ev: dict | None) -> tuple[dict, dict]:
+    r = (ev or {}).get("results", {}).get("none", {})
+    return r.get("per_generator", {}), r.get("auc_by_real_source", {})
 
 
 def write_card(run: RunConfig) -> Path:
@@ -284,6 +311,9 @@ def write_card(run: RunConfig) -> Path:
            "contrast boost or local contrast equalisation, and a greyscale conversion push real faces of a source the "
            "model never saw below the threshold far more often than JPEG or resizing do (docs/experiments, photo "
            "edits, has the rates per edit and source)."),
+          *[(f"- **Not detected: {g}.** Its faces score at or near chance ({rows}): they mostly pass as "
+             "photographs, and faces from generators like it should be expected to pass too.")
+            for g, rows in missed_generators(*_eval_rows(ev)).items()],
           f"- Generators measured: {measured}. Every other generator (Midjourney, Imagen, GPT-4o / DALL-E at full "
           "size, newer GANs, ...) is unmeasured here; a model that passes this protocol can still miss them.",
           "", "## What the paper reports at full scale", "",
@@ -337,6 +367,10 @@ def readme_summary(artifact: Path) -> str:
     if lw:
         text += (f"; with each real source left out of the fit, up to **{lw['far']:.2f}%** of its faces flagged "
                  f"({lw['source']})")
+    missed = missed_generators(gens)
+    if missed:
+        text += ". Not detected (a size with AUC below " + f"{NEAR_CHANCE_AUC:g}): " + "; ".join(
+            f"{g} ({rows})" for g, rows in missed.items())
     return text + ". Generators not listed were never measured."
 
 
