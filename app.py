@@ -428,6 +428,9 @@ def about_text(svc: Service) -> str:
         lines += [f"| **mean** | | {s['mean']['acc']:.1f} | {s['mean']['ap']:.1f} | {s['mean']['auc']:.1f} |", ""]
         if s.get("worst", {}).get("generator"):
             lines.append(f"Worst generator: {s['worst']['generator']} (AUC {s['worst']['auc']:.1f}). ")
+        for g, rows in (s.get("not_detected") or {}).items():
+            lines += ["", f"**Not detected: {g}** ({rows}): its faces mostly pass as photographs, so a face that "
+                      "passes is not proof that it is real.", ""]
         lines.append(f"False-alarm rate on {s['n_heldout']} held-out photographic faces: {s['heldout_far']:.1f}%.")
         if s.get("loso_far_worst"):
             lines.append(f" With each real source left out of the fit, up to {s['loso_far_worst']['far']:.1f}% of its "

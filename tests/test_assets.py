@@ -63,3 +63,22 @@ def test_highpass_filter_is_fixed_and_weight_free():
     assert hp(noise).std() / (hp.gain * noise.std()) > 0.7  # fine structure passes (white noise: 0.89)
     with pytest.raises(ValueError, match="input_filter"):
         FaceNet(ModelConfig("resnet18", input_filter="sobel"))
+
+
+def test_shipped_summary_card_and_app_name_every_generator_it_does_not_detect():
+    """A mean AUC hides a generator whose faces pass as photographs: the summary the app reads, the card and the
+    About tab must name each one (a row with enough faces below the protocol's near-chance AUC)."""
+    import sys
+
+    from train.protocol import missed_generators
+
+    summary = json.loads((DEFAULT / "eval_summary.json").read_text())
+    missed = set(missed_generators(summary["per_generator"]))
+    assert set(summary["not_detected"]) == missed
+    card = (ASSETS / "MODEL_CARD.md").read_text()
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    about = app.about_text(app.Service(DEFAULT))
+    for g in missed:
+        assert f"**Not detected: {g}.**" in card and f"**Not detected: {g}**" in about

@@ -15,7 +15,7 @@ from detector.pipeline import SMALL_FACE_PX
 
 from .config import RunConfig
 from .metrics import markdown_table, source_auc_table
-from .protocol import MIN_FAKES_FOR_WORST, headline_table, loso_table
+from .protocol import MIN_FAKES_FOR_WORST, NEAR_CHANCE_AUC, headline_table, loso_table, missed_generators
 
 SOURCES = {
     "ffhq128": "FFHQ thumbnails (128 px PNG, aligned faces)",
@@ -77,28 +77,6 @@ def unseen_comparison(model: dict, bl: dict | None) -> list[str]:
                      f"**{row['mean_unseen']['auc']:.1f}**; this model on the same rows **{ours:.1f}** "
                      f"({ours - row['mean_unseen']['auc']:+.1f}; the paper claims >= +10 at its scale).")
     return lines
-
-
-NEAR_CHANCE_AUC = 60.0  # a generator row (with enough faces) below this AUC is reported as not detected
-
-
-def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = None) -> dict[str, str]:
-    """{generator: its undetected rows in words} for every generator with a row (any size, at least
-    MIN_FAKES_FOR_WORST faces) below NEAR_CHANCE_AUC. Why say it apart from the worst-AUC column: a mean over
-    generators hides that one kind of generator passes as photographs, which is what a user needs to know first.
-    `by_source`: the per-real-source AUCs, to name the source whose faces each row passes for best."""
-    rows: dict[str, list[str]] = {}
-    for g, m in per.items():
-        if m.get("n_fake", 0) < MIN_FAKES_FOR_WORST or m["auc"] >= NEAR_CHANCE_AUC:
-            continue
-        text = f"{g} AUC {m['auc']:.1f}"
-        if "tpr" in m:
-            text += f", {m['tpr']:.1f}% flagged"
-        if by_source and by_source.get(g):
-            src, auc = min(by_source[g].items(), key=lambda kv: kv[1])
-            text += f", {auc:.1f} against {src} faces"
-        rows.setdefault(g.split("@")[0], []).append(text)
-    return {g: "; ".join(v) for g, v in rows.items()}
 
 
 def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
@@ -367,7 +345,7 @@ def readme_summary(artifact: Path) -> str:
     if lw:
         text += (f"; with each real source left out of the fit, up to **{lw['far']:.2f}%** of its faces flagged "
                  f"({lw['source']})")
-    missed = missed_generators(gens)
+    missed = s.get("not_detected") or missed_generators(gens)
     if missed:
         text += ". Not detected (a size with AUC below " + f"{NEAR_CHANCE_AUC:g}): " + "; ".join(
             f"{g} ({rows})" for g, rows in missed.items())

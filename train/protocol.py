@@ -36,6 +36,7 @@ from .metrics import detection_metrics, mean_metrics
 # (faces by source, degradation name) -> features by source
 Featurize = Callable[[dict[str, FaceSet], str], dict[str, np.ndarray]]
 MIN_FAKES_FOR_WORST = 30  # DALL-E 3 has 9 faces: reported with its count, too few to be the worst case
+NEAR_CHANCE_AUC = 60.0  # a generator row (with enough faces) below this AUC is reported as not detected
 
 
 @dataclass
@@ -149,6 +150,26 @@ def worst_generator(per_generator: dict[str, dict]) -> dict:
     eligible = {g: m for g, m in per_generator.items() if m["n_fake"] >= MIN_FAKES_FOR_WORST} or per_generator
     g = min(eligible, key=lambda k: eligible[k]["auc"])
     return {"generator": g, "auc": eligible[g]["auc"], "ap": eligible[g]["ap"], "acc": eligible[g]["acc"]}
+
+
+
+def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = None) -> dict[str, str]:
+    """{generator: its undetected rows in words} for every generator with a row (any size, at least
+    MIN_FAKES_FOR_WORST faces) below NEAR_CHANCE_AUC. Why say it apart from the worst-AUC column: a mean over
+    generators hides that one kind of generator passes as photographs, which is what a user needs to know first.
+    `by_source`: the per-real-source AUCs, to name the source whose faces each row passes for best."""
+    rows: dict[str, list[str]] = {}
+    for g, m in per.items():
+        if m.get("n_fake", 0) < MIN_FAKES_FOR_WORST or m["auc"] >= NEAR_CHANCE_AUC:
+            continue
+        text = f"{g} AUC {m['auc']:.1f}"
+        if "tpr" in m:
+            text += f", {m['tpr']:.1f}% flagged"
+        if by_source and by_source.get(g):
+            src, auc = min(by_source[g].items(), key=lambda kv: kv[1])
+            text += f", {auc:.1f} against {src} faces"
+        rows.setdefault(g.split("@")[0], []).append(text)
+    return {g: "; ".join(v) for g, v in rows.items()}
 
 
 def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),

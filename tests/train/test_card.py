@@ -63,15 +63,3 @@ def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
     assert "| seed 2 | 80.0 | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
     assert "**77.0** (range 75.0-80.0)" in text and "ranks 2 of 4 with 79.0" in text
 
-
-def test_missed_generators_names_each_generator_below_chance_with_its_closest_source():
-    from train.card import missed_generators
-    from train.protocol import MIN_FAKES_FOR_WORST
-
-    n = MIN_FAKES_FOR_WORST
-    per = {"gan": {"auc": 56.0, "tpr": 1.3, "n_fake": n}, "gan@0.5x": {"auc": 47.1, "tpr": 2.0, "n_fake": n},
-           "diff": {"auc": 85.0, "n_fake": n}, "tiny": {"auc": 20.0, "n_fake": n - 1}}  # too few faces to count
-    by_source = {"gan": {"a": 71.0, "b": 37.0}, "gan@0.5x": {"a": 60.0, "b": 30.5}}
-    assert missed_generators(per, by_source) == {
-        "gan": "gan AUC 56.0, 1.3% flagged, 37.0 against b faces; gan@0.5x AUC 47.1, 2.0% flagged, 30.5 against b faces"}
-    assert missed_generators({"diff": per["diff"]}) == {}

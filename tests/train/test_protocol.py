@@ -176,3 +176,15 @@ def test_headline_table_reports_the_share_of_fakes_flagged_next_to_the_auc():
     lines = protocol.headline_table({"model": row})
     (flagged,) = [line for line in lines if "generated faces flagged" in line]
     assert flagged.split("|")[2] == f" {100 * np.mean(fake < 0.05):.1f} "
+
+
+def test_missed_generators_names_each_generator_below_chance_with_its_closest_source():
+    from train.protocol import MIN_FAKES_FOR_WORST, missed_generators
+
+    n = MIN_FAKES_FOR_WORST
+    per = {"gan": {"auc": 56.0, "tpr": 1.3, "n_fake": n}, "gan@0.5x": {"auc": 47.1, "tpr": 2.0, "n_fake": n},
+           "diff": {"auc": 85.0, "n_fake": n}, "tiny": {"auc": 20.0, "n_fake": n - 1}}  # too few faces to count
+    by_source = {"gan": {"a": 71.0, "b": 37.0}, "gan@0.5x": {"a": 60.0, "b": 30.5}}
+    assert missed_generators(per, by_source) == {
+        "gan": "gan AUC 56.0, 1.3% flagged, 37.0 against b faces; gan@0.5x AUC 47.1, 2.0% flagged, 30.5 against b faces"}
+    assert missed_generators({"diff": per["diff"]}) == {}
