@@ -13,6 +13,7 @@ from skimage import data
 from detector import Detector, manipulate
 from detector.crop import crop_face
 from detector.faces import get_face_finder
+from train import protocol
 
 
 def _variant(rng: np.random.Generator) -> Image.Image:
@@ -155,7 +156,9 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path):
     assert "## Headline: the validation protocol" in card and "| **worst AUC** |" in card and "Ablation" in card
     assert "| real (" in card and "| real2 (" in card  # leave-one-source-out rows
     assert "| seed 0 (shipped) |" in card and "| seed 1 |" in card and "ranks" in card
-    assert (run / "artifact" / "eval_summary.json").is_file()
+    summary = json.loads((run / "artifact" / "eval_summary.json").read_text())
+    res = results["results"]["none"]  # the app's list of undetected generators comes from the same protocol rows
+    assert summary["not_detected"] == protocol.missed_generators(res["per_generator"], res["auc_by_real_source"])
     ref = np.load(run / "artifact" / "reference.npz", allow_pickle=False)
     assert ref["real"].shape[1] == 768 and set(ref["fake_labels"]) == {"warped"}
 
