@@ -145,12 +145,16 @@ def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GM
     return out
 
 
+def _enough_faces(m: dict) -> bool:
+    """Whether a generator row has enough faces to be a worst case, or to be reported as not detected."""
+    return m["n_fake"] >= MIN_FAKES_FOR_WORST
+
+
 def worst_generator(per_generator: dict[str, dict]) -> dict:
     """The generator with the lowest AUC among those with enough faces to be a worst case."""
-    eligible = {g: m for g, m in per_generator.items() if m["n_fake"] >= MIN_FAKES_FOR_WORST} or per_generator
+    eligible = {g: m for g, m in per_generator.items() if _enough_faces(m)} or per_generator
     g = min(eligible, key=lambda k: eligible[k]["auc"])
     return {"generator": g, "auc": eligible[g]["auc"], "ap": eligible[g]["ap"], "acc": eligible[g]["acc"]}
-
 
 
 def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = None) -> dict[str, str]:
@@ -160,7 +164,7 @@ def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = 
     `by_source`: the per-real-source AUCs, to name the source whose faces each row passes for best."""
     rows: dict[str, list[str]] = {}
     for g, m in per.items():
-        if m.get("n_fake", 0) < MIN_FAKES_FOR_WORST or m["auc"] >= NEAR_CHANCE_AUC:
+        if not _enough_faces(m) or m["auc"] >= NEAR_CHANCE_AUC:
             continue
         text = f"{g} AUC {m['auc']:.1f}"
         if "tpr" in m:

@@ -62,4 +62,3 @@ def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
     assert "| seed 0 (shipped) | 79.0 | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
     assert "| seed 2 | 80.0 | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
     assert "**77.0** (range 75.0-80.0)" in text and "ranks 2 of 4 with 79.0" in text
-

@@ -148,20 +148,26 @@ def edit_rows(sets, feats: Callable[[object, str], np.ndarray], model, loso: dic
     return rows
 
 
-def main(edits: list[str], artifact: Path = ROOT / "assets" / "default", out: Path = OUT) -> dict:
-    """The edits' rows for `artifact` (default: the shipped model), appended to out/summary.json."""
+def main(edits: list[str], artifact: Path = ROOT / "assets" / "default", out: Path = OUT,
+         cfg=None, summary: Path | None = None) -> dict:
+    """The edits' rows for `artifact` (default: the shipped model), appended to `summary` (default
+    out/summary.json). `cfg`: other mixture settings for the artifact's features, refitted here (the full model
+    too); default: the artifact's own model and settings."""
     torch.set_num_threads(2)
     sets = stage_cache(RUN)
     det, wkey = load_for_eval(artifact)
-    cfg = det.anomaly.config
+    refit = cfg is not None
+    cfg = cfg or det.anomaly.config
     _, data = density_inputs(RUN, sets, det, wkey, cfg)
     tests = protocol.loso_test_faces(RUN, sets, data, network_trained=False)
     t = time.time()
     loso = {s: data.fit_model(cfg, leave_out=s) for s in tests}  # the protocol's left-out mixtures, fitted once
-    print(f"{len(loso)} left-out mixtures fitted in {time.time() - t:.0f} s", flush=True)
+    model = data.fit_model(cfg) if refit else det.anomaly
+    print(f"{len(loso)} left-out mixtures{' and the full one' if refit else ''} fitted in {time.time() - t:.0f} s",
+          flush=True)
     cache = feature_dir(out, spectral_blocks(det.anomaly.experts))
-    return edit_rows(sets, lambda fs, edit: features(det.features, fs, edit, cache), det.anomaly, loso, tests, edits,
-                     out / "summary.json")
+    return edit_rows(sets, lambda fs, edit: features(det.features, fs, edit, cache), model, loso, tests, edits,
+                     summary or out / "summary.json")
 
 
 if __name__ == "__main__":

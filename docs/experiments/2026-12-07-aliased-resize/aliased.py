@@ -18,12 +18,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-06-photo-scale-edits"))
 
 import photo_edits  # noqa: E402
+from train.cache import ImagePrep  # noqa: E402
 from edits import EDITS  # noqa: E402
 
 
@@ -51,17 +51,9 @@ def _bilinear_no_aa(scale: float):
     return f
 
 
-def _pil_resize(scale: float):
-    def f(rgb: np.ndarray) -> np.ndarray:
-        h, w = rgb.shape[:2]
-        size = (max(1, round(w * scale)), max(1, round(h * scale)))
-        return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, Image.BICUBIC))
-    return f
-
-
 NEW = {"nearest0.5": _nearest(2),                        # every other pixel: pure decimation
        "bilinear0.6": _bilinear_no_aa(0.6),                # OpenCV-style INTER_LINEAR at a non-integer factor
-       "antialiased0.6": _pil_resize(0.6)}                 # the same size through Pillow's antialiased bicubic
+       "antialiased0.6": ImagePrep(scale=0.6)}             # the same size, the protocol's antialiased bicubic
 
 if __name__ == "__main__":
     EDITS.update(NEW)
