@@ -435,6 +435,11 @@ def about_text(svc: Service) -> str:
         if s.get("loso_far_worst"):
             lines.append(f" With each real source left out of the fit, up to {s['loso_far_worst']['far']:.1f}% of its "
                          f"faces were flagged ({s['loso_far_worst']['source']}).")
+        if s.get("loso_auc"):
+            w = s["loso_auc"]["worst_cell"]
+            lines.append(f" Against faces of a source left out of the fit (what your photos are), the mean AUC is "
+                         f"{s['loso_auc']['mean']:.1f} (worst: {w['generator']} against {w['source']} faces, "
+                         f"{w['auc']:.1f}).")
         lines += ["", "**Never measured**: every generator not in this table (for example Midjourney, Imagen, "
                   "GPT-4o, newer GANs and diffusion models). See assets/MODEL_CARD.md for data, training and limits."]
     lines += ["", "## Limits",

@@ -82,3 +82,20 @@ def test_shipped_summary_card_and_app_name_every_generator_it_does_not_detect():
     about = app.about_text(app.Service(DEFAULT))
     for g in missed:
         assert f"**Not detected: {g}.**" in card and f"**Not detected: {g}**" in about
+
+
+def test_shipped_summary_and_app_state_the_auc_against_left_out_sources():
+    """The number closest to what a user's photos meet - generators ranked against faces of a photo source the
+    mixture never saw - is in the summary the app reads (from the same left-out sources as the false alarms) and in
+    the About tab."""
+    import sys
+
+    summary = json.loads((DEFAULT / "eval_summary.json").read_text())
+    ua = summary["loso_auc"]
+    assert set(ua["sources"]) <= set(summary["loso_far"]) and ua["worst_cell"]["source"] in ua["sources"]
+    assert ua["worst_cell"]["generator"] in summary["per_generator"] and 0 <= ua["worst_cell"]["auc"] <= ua["mean"]
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    about = app.about_text(app.Service(DEFAULT))
+    assert f"the mean AUC is {ua['mean']:.1f}" in about

@@ -15,7 +15,8 @@ from detector.pipeline import SMALL_FACE_PX
 
 from .config import RunConfig
 from .metrics import markdown_table, source_auc_table
-from .protocol import MIN_FAKES_FOR_WORST, NEAR_CHANCE_AUC, headline_table, loso_table, missed_generators
+from .protocol import (MIN_FAKES_FOR_WORST, MIN_REALS_FOR_AUC, NEAR_CHANCE_AUC, headline_table, loso_table,
+                       missed_generators, unseen_source_table)
 
 SOURCES = {
     "ffhq128": "FFHQ thumbnails (128 px PNG, aligned faces)",
@@ -183,7 +184,14 @@ def write_card(run: RunConfig) -> Path:
               "their false-alarm rate is at logit 0, not calibrated).", "",
               *unseen_comparison(r, bl), "",
               "### Leave-one-source-out false alarms (%), per real source", "",
-              *loso_table(rows), "", *seed_spread(r, p.seed, _load(d / "seeds" / "results.json"))]
+              *loso_table(rows), "",
+              *(["### Against photo sources the mixture never saw", "",
+                 "The held-out AUCs above rank generated faces against faces of the very sources the mixture was "
+                 "fitted on; a user's photo (and any separate evaluation) comes from other sources. Here each "
+                 "generator is ranked against each left-out source's faces, both scored by the mixture fitted and "
+                 f"calibrated without that source (sources with at least {MIN_REALS_FOR_AUC} faces).", "",
+                 *unseen_source_table(r)] if r.get("loso_auc") else []),
+              *seed_spread(r, p.seed, _load(d / "seeds" / "results.json"))]
     L += ["## Data", "", "| source | what | faces found | files without a usable face |", "|---|---|---|---|"]
     for k, n in counts.get("faces", {}).items():
         L.append(f"| {k} | {SOURCES.get(k.split('@')[0], '')} | {n} | {counts.get('files_without_face', {}).get(k, '')} |")
@@ -345,6 +353,10 @@ def readme_summary(artifact: Path) -> str:
     if lw:
         text += (f"; with each real source left out of the fit, up to **{lw['far']:.2f}%** of its faces flagged "
                  f"({lw['source']})")
+    ua = s.get("loso_auc")
+    if ua:
+        text += (f"; against the faces of a source left out of the fit, mean AUC **{ua['mean']:.2f}** (worst: "
+                 "{generator} against {source} faces, {auc:.2f})".format(**ua["worst_cell"]))
     missed = s.get("not_detected") or missed_generators(gens)
     if missed:
         text += ". Not detected (a size with AUC below " + f"{NEAR_CHANCE_AUC:g}): " + "; ".join(

@@ -13,6 +13,10 @@ fitted on, says little about the world. So:
   photo sources, fitted on whole, count too when the network did not train on them (an untrained network, or a
   reference without one): every one of their faces, after the same evaluation prep - the camera-photo sources are
   the data's nearest thing to the web photos of an unseen source.
+- AUC against left-out sources: each generator against each left-out source's faces, both scored by the density
+  fitted and calibrated without that source. The held-out AUCs rank generated faces against real faces of the very
+  sources the mixture was fitted on; an unseen photo source is what a user brings (and what a separate evaluation
+  has), so the mean over sources of this AUC is the headline's unseen-source AUC, and its worst cell is reported.
 - reference rows under the same protocol (train.reference): a log-spectrum GMM, the untrained network, and the
   supervised baseline.
 
@@ -36,6 +40,7 @@ from .metrics import detection_metrics, mean_metrics
 # (faces by source, degradation name) -> features by source
 Featurize = Callable[[dict[str, FaceSet], str], dict[str, np.ndarray]]
 MIN_FAKES_FOR_WORST = 30  # DALL-E 3 has 9 faces: reported with its count, too few to be the worst case
+MIN_REALS_FOR_AUC = 30  # a left-out source with fewer faces (the 21 'camera' faces) gets a false-alarm rate, no AUC
 NEAR_CHANCE_AUC = 60.0  # a generator row (with enough faces) below this AUC is reported as not detected
 
 
@@ -130,9 +135,11 @@ def loso_test_faces(run, sets, data: DensityData, network_trained: bool = True) 
 
 
 def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GMMConfig,
-                         network_trained: bool = True) -> dict[str, dict]:
+                         network_trained: bool = True,
+                         fakes: dict[str, np.ndarray] | None = None) -> dict[str, dict]:
     """{source: {"far": % of its unseen faces flagged by a density fitted and calibrated without it, "n": faces}}
-    (which faces: loso_test_faces)."""
+    (which faces: loso_test_faces); with `fakes` ({generator: features}) and at least MIN_REALS_FOR_AUC faces, also
+    "auc": {generator: AUC (%) of its faces against the source's, both scored by that density}."""
     out = {}
     for source, faces in loso_test_faces(run, sets, data, network_trained).items():
         others_fit = [k for k, v in data.fit.items() if k != source and len(v)]
@@ -141,8 +148,30 @@ def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GM
             continue  # nothing left to fit or calibrate on without this source
         z = np.concatenate([feats({source: fs}, "none")[source] for fs in faces])
         m = data.fit_model(cfg, leave_out=source)
-        out[source] = {"far": 100 * float(np.mean(m.score(z) < m.threshold())), "n": int(len(z))}
+        real = m.score(z)
+        out[source] = {"far": 100 * float(np.mean(real < m.threshold())), "n": int(len(z))}
+        if fakes and len(z) >= MIN_REALS_FOR_AUC:
+            out[source]["auc"] = {g: detection_metrics(real, m.score(f), m.threshold())["auc"]
+                                  for g, f in fakes.items()}
     return out
+
+
+def unseen_source_auc(per_source: dict[str, dict], per_generator: dict[str, dict]) -> dict:
+    """From leave_one_source_out's AUCs: each generator's mean AUC over the left-out sources, the mean over
+    generators, the worst generator (by that mean, among those with enough faces: _enough_faces) and the worst
+    cell (generator x source). Empty when no source has AUCs."""
+    cells = {(g, s): a for s, r in per_source.items() for g, a in r.get("auc", {}).items()}
+    if not cells:
+        return {}
+    gens = list(dict.fromkeys(g for g, _ in cells))
+    per = {g: float(np.mean([a for (h, _), a in cells.items() if h == g])) for g in gens}
+    eligible = [g for g in gens if g not in per_generator or _enough_faces(per_generator[g])] or gens
+    worst = min(eligible, key=per.get)
+    (wg, ws) = min((k for k in cells if k[0] in eligible), key=cells.get)
+    return {"per_generator": per, "mean": float(np.mean(list(per.values()))),
+            "worst": {"generator": worst, "auc": per[worst]},
+            "worst_cell": {"generator": wg, "source": ws, "auc": cells[(wg, ws)]},
+            "sources": [s for s, r in per_source.items() if "auc" in r]}
 
 
 def _enough_faces(m: dict) -> bool:
@@ -183,9 +212,11 @@ def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
     (`network_trained`: whether the features come from a network trained on the pretext split; loso_test_faces)."""
     thr = anomaly.threshold()
     out = {}
+    fake_feats = {}
     for deg in degrades:
         real = {k: anomaly.score(v) for k, v in feats(sets.split("heldout", evaluation=True), deg).items()}
-        fake = {g: anomaly.score(v) for g, v in feats(sets.fake, deg).items()}
+        fake_feats[deg] = feats(sets.fake, deg)
+        fake = {g: anomaly.score(v) for g, v in fake_feats[deg].items()}
         all_real = np.concatenate(list(real.values()))
         per = {g: detection_metrics(all_real, s, thr) for g, s in fake.items()}
         out[deg] = {"per_generator": per, "mean": mean_metrics(per), "worst": worst_generator(per) if per else {},
@@ -194,11 +225,16 @@ def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
                     "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
                     "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
     if loso is not None:
-        per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained)
-        out["none"]["loso_far"] = per_source
+        fakes = fake_feats.get("none") or feats(sets.fake, "none")
+        per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained, fakes=fakes)
+        out["none"]["loso_far"] = {k: {"far": v["far"], "n": v["n"]} for k, v in per_source.items()}
         if per_source:
             worst = max(per_source, key=lambda k: per_source[k]["far"])
-            out["none"]["loso_far_worst"] = {"source": worst, **per_source[worst]}
+            out["none"]["loso_far_worst"] = {"source": worst, **out["none"]["loso_far"][worst]}
+        unseen = unseen_source_auc(per_source, out["none"]["per_generator"])
+        if unseen:
+            out["none"]["loso_auc_by_source"] = {k: v["auc"] for k, v in per_source.items() if "auc" in v}
+            out["none"]["loso_auc"] = unseen
     return out
 
 
@@ -216,7 +252,12 @@ def summary(res: dict, native_only: bool = False) -> str:
             + (f" LOSO worst {lw['far']:.1f} ({lw['source']})" if lw else ""))
     aucs = " ".join(f"{g}={m['auc']:.1f}" for g, m in res["per_generator"].items() if not (native_only and "@" in g))
     loso = " ".join(f"{k}={m['far']:.1f}" for k, m in res.get("loso_far", {}).items())
-    return f"{head}\n   {aucs}" + (f"\n   LOSO {loso}" if loso else "")
+    ua = res.get("loso_auc")
+    unseen = (f"AUC vs left-out sources: mean {ua['mean']:.1f}, worst cell {ua['worst_cell']['auc']:.1f} "
+              f"({ua['worst_cell']['generator']} vs {ua['worst_cell']['source']}); "
+              + " ".join(f"{g}={a:.1f}" for g, a in ua["per_generator"].items() if not (native_only and "@" in g))
+              if ua else "")
+    return f"{head}\n   {aucs}" + (f"\n   LOSO {loso}" if loso else "") + (f"\n   {unseen}" if unseen else "")
 
 
 def headline_table(rows: dict[str, dict]) -> list[str]:
@@ -234,6 +275,13 @@ def headline_table(rows: dict[str, dict]) -> list[str]:
     L.append("| **mean AUC** | " + " | ".join(f"**{r['mean']['auc']:.1f}**" for r in rows.values()) + " |")
     L.append("| **worst AUC** | " + " | ".join(
         f"**{r['worst']['auc']:.1f}** ({r['worst']['generator']})" for r in rows.values()) + " |")
+    if any("loso_auc" in r for r in rows.values()):
+        # the generators against real faces of a source the density never saw (unseen_source_auc)
+        L.append("| **mean AUC against left-out sources** | " + " | ".join(
+            f"**{r['loso_auc']['mean']:.1f}**" if "loso_auc" in r else "-" for r in rows.values()) + " |")
+        L.append("| worst AUC against a left-out source | " + " | ".join(
+            "{auc:.1f} ({generator} vs {source})".format(**r["loso_auc"]["worst_cell"]) if "loso_auc" in r else "-"
+            for r in rows.values()) + " |")
     L.append("| mean AP | " + " | ".join(f"{r['mean']['ap']:.1f}" for r in rows.values()) + " |")
     L.append("| mean Acc at the threshold | " + " | ".join(f"{r['mean']['acc']:.1f}" for r in rows.values()) + " |")
     # AUC ranks the whole distributions; what a user meets is the share of generated faces the threshold catches
@@ -256,3 +304,17 @@ def loso_table(rows: dict[str, dict]) -> list[str]:
         L.append(f"| {s} ({n}) | " + " | ".join(f"{r['loso_far'][s]['far']:.1f}" if s in r["loso_far"] else "-"
                                                 for r in rows.values()) + " |")
     return L
+
+
+def unseen_source_table(res: dict) -> list[str]:
+    """Markdown lines (none without leave-one-source-out AUCs): each generator's AUC against each left-out source's
+    faces, both scored by the density fitted and calibrated without that source, and the mean over sources."""
+    by, ua = res.get("loso_auc_by_source"), res.get("loso_auc")
+    if not by or not ua:
+        return []
+    L = ["AUC of each generator against each left-out source (the density fitted and calibrated without that "
+         "source scores both; below 50: that unseen source's faces look *less* photographic than the generator's):",
+         "", "| generator | " + " | ".join(by) + " | **mean** |", "|---" * (len(by) + 2) + "|"]
+    L += [f"| {g} | " + " | ".join(f"{by[s][g]:.1f}" for s in by) + f" | **{a:.1f}** |"
+          for g, a in ua["per_generator"].items()]
+    return L + [""]

@@ -271,7 +271,7 @@ def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, det: Detector, 
         ref["fake"] = np.concatenate(list(fakes.values())).astype(np.float16)
         ref["fake_labels"] = np.concatenate([np.full(len(z), g) for g, z in fakes.items()])
         np.savez_compressed(artifact / "reference.npz", **ref)
-    worst, loso = res["worst"], res.get("loso_far_worst")
+    worst, loso, ua = res["worst"], res.get("loso_far_worst"), res.get("loso_auc")
     prep = f"JPEG q{run.data.eval_jpeg} re-encode of every evaluation image" if run.data.eval_jpeg else "as stored"
     save_json({"per_generator": {g: {**{k: round(m[k], 2) for k in ("acc", "ap", "auc")}, "n_fake": m["n_fake"]}
                                  for g, m in res["per_generator"].items()},
@@ -281,6 +281,10 @@ def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, det: Detector, 
                "loso_far": {k: round(v["far"], 2) for k, v in res.get("loso_far", {}).items()},
                "loso_far_worst": {"source": loso["source"], "far": round(loso["far"], 2)} if loso else None,
                "not_detected": protocol.missed_generators(res["per_generator"], res.get("auc_by_real_source")),
+               # the generators against faces of photo sources the density never saw (protocol.unseen_source_auc)
+               "loso_auc": {"mean": round(ua["mean"], 2),
+                            "worst_cell": {**ua["worst_cell"], "auc": round(ua["worst_cell"]["auc"], 2)},
+                            "sources": ua["sources"]} if ua else None,
                "evaluation_prep": prep,
                "matched_processing": f"one JPEG q{run.crop.jpeg_quality} re-encode of every face crop",
                "measured_on": measured_on()},
@@ -320,6 +324,7 @@ def results_markdown(results: dict) -> str:
              "## The protocol (train/protocol.py)", "", *protocol.headline_table(rows), "",
              "Leave-one-source-out false alarms (%): density fitted and threshold calibrated without the source:", "",
              *protocol.loso_table(rows), "",
+             *protocol.unseen_source_table(res["none"]),
              "## This model per generator", "", markdown_table({"this model": res["none"]["per_generator"]}), "",
              f"False-alarm rate on {res['none']['n_heldout']} held-out photographic faces: "
              f"{res['none']['heldout_far_all']:.2f}% (target 5%); per source: "

@@ -188,3 +188,37 @@ def test_missed_generators_names_each_generator_below_chance_with_its_closest_so
     assert missed_generators(per, by_source) == {
         "gan": "gan AUC 56.0, 1.3% flagged, 37.0 against b faces; gan@0.5x AUC 47.1, 2.0% flagged, 30.5 against b faces"}
     assert missed_generators({"diff": per["diff"]}) == {}
+
+
+def test_generators_are_ranked_against_each_left_out_source_by_the_density_that_never_saw_it(setting):
+    """"odd" (centre 6) is further from a, b, c (centre 0) than the fakes (centre 3): with "odd" left out the fakes
+    look more photographic than its faces (AUC near 0); with "a" left out, a 2-component mixture of the rest (0 and 6)
+    puts a's faces on a component and the fakes between the two (AUC near 100)."""
+    run, sets, feats = setting
+    cfg = GMMConfig(n_components=2, covariance_type="full", calib_folds=3)
+    data = protocol.density_data(run, sets, feats, cfg.calib_folds)
+    fakes = feats(sets.fake, "none")
+    per = protocol.leave_one_source_out(run, sets, feats, data, cfg, fakes=fakes)
+    assert per["odd"]["auc"]["gen"] < 10 and per["a"]["auc"]["gen"] > 90, per
+    assert {k: {"far": v["far"], "n": v["n"]} for k, v in per.items()} == protocol.leave_one_source_out(
+        run, sets, feats, data, cfg)  # the false alarms do not depend on the fakes
+    res = protocol.evaluate(run, sets, feats, data.fit_model(cfg), loso=(data, cfg))["none"]
+    assert res["loso_auc_by_source"] == {k: v["auc"] for k, v in per.items()}
+    assert res["loso_auc"]["mean"] == pytest.approx(np.mean([v["auc"]["gen"] for v in per.values()]))
+    assert res["loso_auc"]["worst_cell"] == {"generator": "gen", "source": "odd", "auc": per["odd"]["auc"]["gen"]}
+    assert "AUC vs left-out sources: mean" in protocol.summary(res).splitlines()[-1]
+    (row,) = [line for line in protocol.headline_table({"m": res}) if "against left-out sources" in line]
+    assert f"**{res['loso_auc']['mean']:.1f}**" in row
+
+
+def test_unseen_source_auc_skips_small_sources_and_small_generators_for_the_worst_case():
+    n = protocol.MIN_FAKES_FOR_WORST
+    per_gen = {"big": {"n_fake": n}, "tiny": {"n_fake": n - 1}}
+    per_source = {"a": {"far": 1.0, "n": 100, "auc": {"big": 80.0, "tiny": 10.0}},
+                  "b": {"far": 3.0, "n": 100, "auc": {"big": 60.0, "tiny": 30.0}},
+                  "few": {"far": 0.0, "n": protocol.MIN_REALS_FOR_AUC - 1}}  # no AUC: too few faces
+    u = protocol.unseen_source_auc(per_source, per_gen)
+    assert u["per_generator"] == {"big": 70.0, "tiny": 20.0} and u["mean"] == 45.0
+    assert u["worst"] == {"generator": "big", "auc": 70.0}
+    assert u["worst_cell"] == {"generator": "big", "source": "b", "auc": 60.0} and u["sources"] == ["a", "b"]
+    assert protocol.unseen_source_auc({"few": per_source["few"]}, per_gen) == {}
