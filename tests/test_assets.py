@@ -16,6 +16,16 @@ ASSETS = ROOT / "assets"
 DEFAULT = ASSETS / "default"
 
 
+def _about_text() -> str:
+    """The app's About tab on the shipped model (app.py sits at the repository root, outside the package)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    return app.about_text(app.Service(DEFAULT))
+
+
 def test_default_model_files_and_size():
     names = {p.name for p in DEFAULT.iterdir()}
     assert {"config.json", "model.safetensors", "gmm.npz", "gmm.json", "reference.npz", "eval_summary.json"} <= names
@@ -68,18 +78,13 @@ def test_highpass_filter_is_fixed_and_weight_free():
 def test_shipped_summary_card_and_app_name_every_generator_it_does_not_detect():
     """A mean AUC hides a generator whose faces pass as photographs: the summary the app reads, the card and the
     About tab must name each one (a row with enough faces below the protocol's near-chance AUC)."""
-    import sys
-
     from train.protocol import missed_generators
 
     summary = json.loads((DEFAULT / "eval_summary.json").read_text())
     missed = set(missed_generators(summary["per_generator"]))
     assert set(summary["not_detected"]) == missed
     card = (ASSETS / "MODEL_CARD.md").read_text()
-    sys.path.insert(0, str(ROOT))
-    import app
-
-    about = app.about_text(app.Service(DEFAULT))
+    about = _about_text()
     for g in missed:
         assert f"**Not detected: {g}.**" in card and f"**Not detected: {g}**" in about
 
@@ -88,14 +93,8 @@ def test_shipped_summary_and_app_state_the_auc_against_left_out_sources():
     """The number closest to what a user's photos meet - generators ranked against faces of a photo source the
     mixture never saw - is in the summary the app reads (from the same left-out sources as the false alarms) and in
     the About tab."""
-    import sys
-
     summary = json.loads((DEFAULT / "eval_summary.json").read_text())
     ua = summary["loso_auc"]
     assert set(ua["sources"]) <= set(summary["loso_far"]) and ua["worst_cell"]["source"] in ua["sources"]
     assert ua["worst_cell"]["generator"] in summary["per_generator"] and 0 <= ua["worst_cell"]["auc"] <= ua["mean"]
-    sys.path.insert(0, str(ROOT))
-    import app
-
-    about = app.about_text(app.Service(DEFAULT))
-    assert f"the mean AUC is {ua['mean']:.1f}" in about
+    assert f"the mean AUC is {ua['mean']:.1f}" in _about_text()

@@ -158,14 +158,16 @@ def leave_one_source_out(run, sets, feats: Featurize, data: DensityData, cfg: GM
 
 def unseen_source_auc(per_source: dict[str, dict], per_generator: dict[str, dict]) -> dict:
     """From leave_one_source_out's AUCs: each generator's mean AUC over the left-out sources, the mean over
-    generators, the worst generator (by that mean, among those with enough faces: _enough_faces) and the worst
-    cell (generator x source). Empty when no source has AUCs."""
+    generators, the worst generator (by that mean, among the rows worst_generator may name: _worst_case_rows of
+    `per_generator`, the protocol's rows for the same fakes) and the worst cell (generator x source). Empty when no
+    source has AUCs."""
     cells = {(g, s): a for s, r in per_source.items() for g, a in r.get("auc", {}).items()}
     if not cells:
         return {}
     gens = list(dict.fromkeys(g for g, _ in cells))
     per = {g: float(np.mean([a for (h, _), a in cells.items() if h == g])) for g in gens}
-    eligible = [g for g in gens if g not in per_generator or _enough_faces(per_generator[g])] or gens
+    candidates = _worst_case_rows(per_generator)
+    eligible = [g for g in gens if g in candidates]
     worst = min(eligible, key=per.get)
     (wg, ws) = min((k for k in cells if k[0] in eligible), key=cells.get)
     return {"per_generator": per, "mean": float(np.mean(list(per.values()))),
@@ -179,9 +181,14 @@ def _enough_faces(m: dict) -> bool:
     return m["n_fake"] >= MIN_FAKES_FOR_WORST
 
 
+def _worst_case_rows(per_generator: dict[str, dict]) -> dict[str, dict]:
+    """The generator rows that may be a worst case: those with enough faces (every row when none has)."""
+    return {g: m for g, m in per_generator.items() if _enough_faces(m)} or per_generator
+
+
 def worst_generator(per_generator: dict[str, dict]) -> dict:
     """The generator with the lowest AUC among those with enough faces to be a worst case."""
-    eligible = {g: m for g, m in per_generator.items() if _enough_faces(m)} or per_generator
+    eligible = _worst_case_rows(per_generator)
     g = min(eligible, key=lambda k: eligible[k]["auc"])
     return {"generator": g, "auc": eligible[g]["auc"], "ap": eligible[g]["ap"], "acc": eligible[g]["acc"]}
 
@@ -225,8 +232,8 @@ def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
                     "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
                     "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
     if loso is not None:
-        fakes = fake_feats.get("none") or feats(sets.fake, "none")
-        per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained, fakes=fakes)
+        per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained,
+                                          fakes=fake_feats["none"])
         out["none"]["loso_far"] = {k: {"far": v["far"], "n": v["n"]} for k, v in per_source.items()}
         if per_source:
             worst = max(per_source, key=lambda k: per_source[k]["far"])
