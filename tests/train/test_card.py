@@ -47,9 +47,10 @@ def test_readme_model_paragraph_is_generated_from_the_shipped_artifact():
         "README's model paragraph disagrees with assets/default: run `python -m train.card --readme README.md`")
 
 
-def _row(auc: float, loso: float) -> dict:
-    return {"mean": {"auc": auc, "tpr": 10.0}, "worst": {"generator": "g", "auc": auc - 20},
-            "heldout_far_all": 2.0, "loso_far_worst": {"source": "s", "far": loso}}
+def _row(auc: float, loso: float, unseen: float | None = None) -> dict:
+    row = {"mean": {"auc": auc, "tpr": 10.0}, "worst": {"generator": "g", "auc": auc - 20},
+           "heldout_far_all": 2.0, "loso_far_worst": {"source": "s", "far": loso}}
+    return row | ({"loso_auc": {"mean": unseen}} if unseen is not None else {})
 
 
 def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
@@ -59,6 +60,20 @@ def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
     assert "Not measured" in missing and "| seed" not in missing
     sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0), "seed 2": _row(80.0, 4.0), "seed 3": _row(76.0, 5.5)}}
     text = "\n".join(seed_spread(_row(79.0, 5.0), 0, sd))
-    assert "| seed 0 (shipped) | 79.0 | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
-    assert "| seed 2 | 80.0 | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
+    assert "| seed 0 (shipped) | 79.0 | - | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
+    assert "| seed 2 | 80.0 | - | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
     assert "**77.0** (range 75.0-80.0)" in text and "ranks 2 of 4 with 79.0" in text
+    assert "against left-out sources over" not in text  # not measured for these rows: no rank sentence
+
+
+def test_seed_spread_ranks_the_shipped_draw_on_unseen_sources_too():
+    """The shipped seed is chosen on held-out AUC; the card must also say where it ranks against left-out sources,
+    which can differ (a draw lucky on the fitted sources need not be lucky on others)."""
+    from train.card import seed_spread
+
+    sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0, 77.0), "seed 2": _row(76.0, 4.0, 74.0)}}
+    text = "\n".join(seed_spread(_row(79.0, 5.0, 73.0), 0, sd))
+    assert "| seed 0 (shipped) | 79.0 | 73.0 | 59.0 (g) |" in text and "| seed 1 | 75.0 | 77.0 |" in text
+    assert "ranks 1 of 3 with 79.0" in text
+    assert ("Mean AUC against left-out sources over the 2 other seeds: **75.5** (range 74.0-77.0); the shipped seed "
+            "ranks 3 of 3 with 73.0.") in text
