@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from detector.anomaly import GMMConfig
@@ -106,13 +107,13 @@ def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
           for k, v in rows.items()]
     L += ["", *_rank_line("AUC", shipped, sd["rows"], lambda v: v["mean"]["auc"])]
     if shipped.get("loso_auc") and all(v.get("loso_auc") for v in sd["rows"].values()):
-        # The shipped seed was chosen on held-out AUC; this is the number a user's (unseen) photos meet.
+        # A draw lucky on the fitted sources need not be on others: this is the number a user's photos meet.
         L += _rank_line("AUC against left-out sources", shipped, sd["rows"], lambda v: v["loso_auc"]["mean"])
     L += ["Expect a fresh draw of this recipe - and new data - nearer the other seeds' mean.", ""]
     return L
 
 
-def _rank_line(what: str, shipped: dict, others_rows: dict, get) -> list[str]:
+def _rank_line(what: str, shipped: dict, others_rows: dict, get: Callable[[dict], float]) -> list[str]:
     """One sentence: the other seeds' mean and range of a number, and where the shipped draw ranks."""
     others = [get(v) for v in others_rows.values()]
     mine = get(shipped)

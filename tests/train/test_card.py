@@ -67,8 +67,8 @@ def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
 
 
 def test_seed_spread_ranks_the_shipped_draw_on_unseen_sources_too():
-    """The shipped seed is chosen on held-out AUC; the card must also say where it ranks against left-out sources,
-    which can differ (a draw lucky on the fitted sources need not be lucky on others)."""
+    """Where the shipped draw ranks against left-out sources, next to its held-out rank: the two can differ (a
+    draw lucky on the fitted sources need not be lucky on others)."""
     from train.card import seed_spread
 
     sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0, 77.0), "seed 2": _row(76.0, 4.0, 74.0)}}
