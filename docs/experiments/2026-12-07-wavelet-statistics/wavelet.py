@@ -144,25 +144,27 @@ def cmd_screen() -> None:
             print(f"   {g:15s} " + " ".join(f"{k}={auc(j, g, k):.0f}" for k in real))
 
 
-def _evaluate(feats, cfg, widths=None) -> dict:
-    sets = stage_cache(RUN)
-    data = protocol.density_data(RUN, sets, feats, cfg.calib_folds, RUN.augment.copies, *([widths] if widths else []))
-    model = data.fit_model(cfg)
-    return protocol.evaluate(RUN, sets, feats, model, ("none",), (data, cfg), network_trained=False)["none"]
+def _evaluate(sets, feats, cfg: GMMConfig, widths: dict[str, int] | None = None) -> dict:
+    """The full protocol (threshold by source, leave-one-source-out) for one density on `feats`."""
+    data = protocol.density_data(RUN, sets, feats, cfg.calib_folds, RUN.augment.copies, widths)
+    res = protocol.evaluate(RUN, sets, feats, data.fit_model(cfg), ("none",), (data, cfg), network_trained=False)
+    return res["none"]
 
 
 def cmd_alone(dims: list[int]) -> None:
+    sets = stage_cache(RUN)
     base = load_for_eval(RUN.run_dir / "artifact")[0].anomaly.config
     for dim in dims:
         t = time.time()
         cfg = replace(base, pca_dim=dim, n_components=min(8, dim), spectrum_dim=None, ripple_dim=None, axis_dim=None)
-        res = _evaluate(featurize, cfg)
+        res = _evaluate(sets, featurize, cfg)
         print(f"wavelet alone PCA-{dim}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
               flush=True)
         (OUT / f"alone-wavelet{dim}.json").write_text(json.dumps(res, indent=1, default=float))
 
 
 def cmd_protocol(dims: list[int]) -> None:
+    sets = stage_cache(RUN)
     det, wkey = load_for_eval(RUN.run_dir / "artifact")
     spectral = spectral_blocks(det.anomaly.config.experts())
     shipped = network_features(RUN, det, wkey, spectral)
@@ -175,7 +177,7 @@ def cmd_protocol(dims: list[int]) -> None:
         t = time.time()
         cfg = WaveletGMM(**det.anomaly.config.to_dict(), wavelet_dim=dim)
         widths = {**block_widths(det.model.cfg.embed_dim, RUN.crop, spectral), "wavelet": len(NAMES)}
-        res = _evaluate(feats, cfg, widths)
+        res = _evaluate(sets, feats, cfg, widths)
         print(f"shipped x wavelet PCA-{dim}: {protocol.summary(res, native_only=True)} [{time.time() - t:.0f}s]",
               flush=True)
         (OUT / f"protocol-wavelet{dim}.json").write_text(json.dumps(res, indent=1, default=float))
