@@ -308,7 +308,9 @@ def write_card(run: RunConfig) -> Path:
           ("- Ordinary photo edits are the likeliest false alarm: sharpening (a phone's default unsharp mask), a "
            "contrast boost or local contrast equalisation, and a greyscale conversion push real faces of a source the "
            "model never saw below the threshold far more often than JPEG or resizing do (docs/experiments, photo "
-           "edits, has the rates per edit and source)."),
+           "edits, has the rates per edit and source). A black-and-white face gets a caution: greyscale copies of "
+           "real faces of a source the mixture never saw were flagged several times as often as the threshold's "
+           "rate (docs/experiments, calibration copies and greyscale density)."),
           *[(f"- **Not detected: {g}.** Its faces score at or near chance ({rows}): they mostly pass as "
              "photographs, and faces from generators like it should be expected to pass too.")
             for g, rows in missed_generators(*_eval_rows(ev)).items()],

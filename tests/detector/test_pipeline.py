@@ -135,3 +135,27 @@ def test_faces_narrower_than_small_face_px_get_a_caution_whatever_the_calibrated
             assert r.box[2] - r.box[0] < SMALL_FACE_PX and "look photographic" in r.caution
     finally:
         detector.config["reference_ranges"] = old
+
+
+def test_is_greyscale_tells_black_and_white_crops_from_colour_ones_after_the_jpeg_finish():
+    from detector.pipeline import GREY_TOL, is_greyscale
+
+    rgb = data.astronaut()[100:324, 100:324]
+    grey = np.repeat(rgb.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    assert is_greyscale(grey) and not is_greyscale(rgb)
+    tinted = np.clip(grey.astype(np.int16) + np.array([3 * GREY_TOL, 0, -3 * GREY_TOL]), 0, 255).astype(np.uint8)
+    assert not is_greyscale(tinted)  # a sepia-like tint is colour
+
+
+def test_a_black_and_white_face_gets_a_caution_and_the_same_face_in_colour_does_not(detector):
+    rgb = data.astronaut()
+    grey = np.repeat(rgb.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    old = detector.config.get("reference_ranges")
+    try:
+        detector.config["reference_ranges"] = None  # no size caution, so only colour decides
+        assert detector.score(rgb)[0].caution is None
+        (r,) = detector.score(grey)
+        assert "black-and-white" in r.caution
+        assert r.to_dict()["caution"] == r.caution
+    finally:
+        detector.config["reference_ranges"] = old

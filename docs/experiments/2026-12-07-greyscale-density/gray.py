@@ -1,0 +1,86 @@
+"""A density of greyscale faces for greyscale photos: the shipped product of experts, fitted and calibrated by source
+on greyscale copies of the real faces, scoring greyscale held-out faces, left-out sources and generators.
+
+    python docs/experiments/2026-12-07-greyscale-density/gray.py      # ~20 min on 2 cores (features cached after)
+
+Also prints how the routing test (is_gray) sorts every validation crop: colour crops as stored, greyscale copies.
+Rows: edits.edit_rows (docs/experiments/2026-12-02-photo-edits) -> runs/greyscale-density/summary.json.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
+
+import edits  # noqa: E402
+from detector.crop import finish  # noqa: E402
+from detector.product import ProductModel, block_widths, spectral_blocks  # noqa: E402
+from train import protocol  # noqa: E402
+from train.stages import load_for_eval, stage_cache  # noqa: E402
+
+OUT = ROOT / "runs" / "greyscale-density"
+TOL = 12  # grey levels: a greyscale photo after the model's JPEG q90 (4:2:0 chroma) differs by a few at most
+
+
+def is_gray(crop: np.ndarray, tol: int = TOL) -> bool:
+    """No pixel's channels differ by more than `tol` after the model's JPEG finish."""
+    x = finish(np.asarray(crop), edits.RUN.crop).astype(np.int16)
+    return int(np.abs(x - x.mean(axis=2, keepdims=True)).max()) <= tol
+
+
+def by_source(orig: dict[str, np.ndarray], cfg, widths, leave_out: str | None = None) -> ProductModel:
+    """The shipped by-source calibration on `orig` without `leave_out`."""
+    srcs = [s for s in orig if s != leave_out and len(orig[s])]
+    ref = [ProductModel.fit(np.concatenate([orig[o] for o in srcs if o != s]), cfg, widths).score(orig[s])
+           for s in srcs]
+    final = ProductModel.fit(np.concatenate([orig[s] for s in srcs]), cfg, widths)
+    final.reference_scores = np.sort(np.concatenate(ref))
+    return final
+
+
+def routing(sets) -> None:
+    """How is_gray sorts the validation crops, as stored and as greyscale copies."""
+    gray = edits.EDITS["gray"]
+    groups = {**sets.split("heldout", evaluation=True), **sets.fake}
+    for name, fs in groups.items():
+        col = [is_gray(c) for c in fs.crops]
+        g = [is_gray(gray(c)) for c in fs.crops]
+        print(f"  routing {name}: {sum(col)}/{len(col)} stored crops greyscale; {sum(g)}/{len(g)} grey copies",
+              flush=True)
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    run = edits.RUN
+    sets = stage_cache(run)
+    det, _ = load_for_eval(ROOT / "assets" / "default")
+    cfg = det.anomaly.config
+    widths = block_widths(det.model.cfg.embed_dim, run.crop, spectral_blocks(cfg.experts()))
+    cache = edits.feature_dir(edits.OUT, spectral_blocks(det.anomaly.experts))
+
+    def feats(fs, edit: str) -> np.ndarray:
+        return edits.features(det.features, fs, edit, cache)
+
+    routing(sets)
+    data = protocol.density_data(run, sets, lambda faces, deg: {k: feats(fs, deg) for k, fs in faces.items()},
+                                 cfg.calib_folds, 0, widths)
+    splits = [*run.data.gmm_from, *run.data.calibrate_on]
+    faces = {s: [sets.split(sp)[s] for sp in splits if s in sets.split(sp)] for s in [*data.fit, *data.calib]}
+    grey = {s: np.concatenate([feats(fs, "gray") for fs in v]) for s, v in faces.items()}
+    tests = protocol.loso_test_faces(run, sets, data, network_trained=False)
+    t = time.time()
+    full = by_source(grey, cfg, widths)
+    loso = {s: by_source(grey, cfg, widths, leave_out=s) for s in tests}
+    print(f"fitted in {time.time() - t:.0f} s; greyscale threshold {full.threshold():.1f}", flush=True)
+    edits.edit_rows(sets, feats, full, loso, tests, ["gray"], OUT / "summary.json")
+
+
+if __name__ == "__main__":
+    main()
