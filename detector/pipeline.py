@@ -91,6 +91,7 @@ class Analysis:
     crops: list[Crop]
     embeddings: np.ndarray
     log_likelihoods: np.ndarray
+    greyscale: list[bool] = field(default_factory=list)  # per face: is_greyscale(crop), for its caution
 
 
 class Detector:
@@ -159,7 +160,8 @@ class Detector:
         crops = self.crop(rgb, faces)
         f = self.features([c.image for c in crops])
         scores = self.anomaly.score(f) if (self.anomaly is not None and len(f)) else np.zeros(len(f))
-        return Analysis(rgb, faces, crops, f[:, : self.model.cfg.embed_dim], scores)
+        grey = [is_greyscale(c.image, self.crop_cfg) for c in crops]
+        return Analysis(rgb, faces, crops, f[:, : self.model.cfg.embed_dim], scores, grey)
 
     def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
         """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""
@@ -167,14 +169,14 @@ class Detector:
         thr = self.anomaly.threshold(far)
         pct = self.anomaly.percentile(analysis.log_likelihoods)
         return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr), certainty(p, far),
-                          self.caution(f, c.image))
-                for i, (f, c, s, p) in enumerate(zip(analysis.faces, analysis.crops, analysis.log_likelihoods, pct))]
+                          self.caution(f, i < len(analysis.greyscale) and analysis.greyscale[i]))
+                for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
 
-    def caution(self, face: Face, crop: np.ndarray | None = None) -> str | None:
-        """Why a verdict on this face is less reliable: its size (caution_size), then, given its crop, a
-        black-and-white face (is_greyscale); both notes joined when both apply."""
+    def caution(self, face: Face, greyscale: bool = False) -> str | None:
+        """Why a verdict on this face is less reliable: its size (caution_size), then a black-and-white crop
+        (`greyscale`: is_greyscale, computed once in analyse); both notes joined when both apply."""
         notes = [self.caution_size(face)]
-        if crop is not None and is_greyscale(crop, self.crop_cfg):
+        if greyscale:
             notes.append("this face is black-and-white: the model's photographs are in colour, and greyscale photos "
                          "of some sources it never saw were flagged far more often than 5% (up to 28%), so a flag says "
                          "less here")
