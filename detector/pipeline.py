@@ -177,9 +177,9 @@ class Detector:
         (`greyscale`: is_greyscale, computed once in analyse); both notes joined when both apply."""
         notes = [self.caution_size(face)]
         if greyscale:
-            notes.append("this face is black-and-white: the model's photographs are in colour, and greyscale photos "
-                         "of some sources it never saw were flagged far more often than 5% (up to 28%), so a flag says "
-                         "less here")
+            notes.append("this face is black-and-white: the model's photographs are almost all in colour, and "
+                         "greyscale photos of some sources it never saw were flagged far more often than 5% (up to "
+                         "28%), so a flag says less here")
         return "; ".join(n for n in notes if n) or None
 
     def caution_size(self, face: Face) -> str | None:
