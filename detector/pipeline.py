@@ -91,7 +91,7 @@ class Analysis:
     crops: list[Crop]
     embeddings: np.ndarray
     log_likelihoods: np.ndarray
-    greyscale: list[bool] = field(default_factory=list)  # per face: is_greyscale(crop), for its caution
+    greyscale: list[bool]  # per face: is_greyscale(crop), for its caution
 
 
 class Detector:
@@ -168,9 +168,10 @@ class Detector:
         far = self.anomaly.far if far is None else far
         thr = self.anomaly.threshold(far)
         pct = self.anomaly.percentile(analysis.log_likelihoods)
+        rows = zip(analysis.faces, analysis.log_likelihoods, pct, analysis.greyscale)
         return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr), certainty(p, far),
-                          self.caution(f, i < len(analysis.greyscale) and analysis.greyscale[i]))
-                for i, (f, s, p) in enumerate(zip(analysis.faces, analysis.log_likelihoods, pct))]
+                          self.caution(f, g))
+                for i, (f, s, p, g) in enumerate(rows)]
 
     def caution(self, face: Face, greyscale: bool = False) -> str | None:
         """Why a verdict on this face is less reliable: its size (caution_size), then a black-and-white crop

@@ -5,7 +5,8 @@ on greyscale copies of the real faces, scoring greyscale held-out faces, left-ou
     python docs/experiments/2026-12-07-greyscale-density/gray.py --seed 1   # a seed-spread network: its colour
                                                                             # density refitted too (~30 min)
 
-Also prints how the routing test (is_gray) sorts every validation crop: colour crops as stored, greyscale copies.
+Also prints how the routing test (detector.pipeline.is_greyscale, GREY_TOL) sorts every validation crop: colour
+crops as stored, greyscale copies.
 Rows: edits.edit_rows (docs/experiments/2026-12-02-photo-edits) -> runs/greyscale-density/summary.json (seed 0; its
 colour density's rows are the calibration-copies record's `none`), seed<N>-grey.json and seed<N>-colour.json.
 """
@@ -25,38 +26,28 @@ sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 
 import edits  # noqa: E402
 import variants  # noqa: E402
-from detector.crop import finish  # noqa: E402
-from detector.product import ProductModel, block_widths, spectral_blocks  # noqa: E402
+from detector.pipeline import is_greyscale  # noqa: E402
+from detector.product import block_widths, spectral_blocks  # noqa: E402
 from train import protocol  # noqa: E402
 from train.stages import load_for_eval, stage_cache  # noqa: E402
 
 OUT = ROOT / "runs" / "greyscale-density"
-TOL = 12  # grey levels: a greyscale photo after the model's JPEG q90 (4:2:0 chroma) differs by a few at most
 
 
-def is_gray(crop: np.ndarray, tol: int = TOL) -> bool:
-    """No pixel's channels differ by more than `tol` after the model's JPEG finish."""
-    x = finish(np.asarray(crop), edits.RUN.crop).astype(np.int16)
-    return int(np.abs(x - x.mean(axis=2, keepdims=True)).max()) <= tol
-
-
-def by_source(orig: dict[str, np.ndarray], cfg, widths, leave_out: str | None = None) -> ProductModel:
-    """The shipped by-source calibration on `orig` without `leave_out`."""
-    srcs = [s for s in orig if s != leave_out and len(orig[s])]
-    ref = [ProductModel.fit(np.concatenate([orig[o] for o in srcs if o != s]), cfg, widths).score(orig[s])
-           for s in srcs]
-    final = ProductModel.fit(np.concatenate([orig[s] for s in srcs]), cfg, widths)
-    final.reference_scores = np.sort(np.concatenate(ref))
-    return final
+def by_source(z: dict[str, np.ndarray], cfg, widths, leave_out: str | None = None):
+    """The shipped by-source calibration (DensityData.fit_model, cfg.calib_by = "source") on `z` without
+    `leave_out`."""
+    return protocol.DensityData(z, {}, None, widths).fit_model(cfg, leave_out=leave_out)
 
 
 def routing(sets) -> None:
-    """How is_gray sorts the validation crops, as stored and as greyscale copies."""
+    """How is_greyscale (the detector's caution test) sorts the validation crops, as stored and as greyscale
+    copies."""
     gray = edits.EDITS["gray"]
     groups = {**sets.split("heldout", evaluation=True), **sets.fake}
     for name, fs in groups.items():
-        col = [is_gray(c) for c in fs.crops]
-        g = [is_gray(gray(c)) for c in fs.crops]
+        col = [is_greyscale(c, edits.RUN.crop) for c in fs.crops]
+        g = [is_greyscale(gray(c), edits.RUN.crop) for c in fs.crops]
         print(f"  routing {name}: {sum(col)}/{len(col)} stored crops greyscale; {sum(g)}/{len(g)} grey copies",
               flush=True)
 
