@@ -440,6 +440,12 @@ def about_text(svc: Service) -> str:
             lines.append(f" Against faces of a source left out of the fit (what your photos are), the mean AUC is "
                          f"{s['loso_auc']['mean']:.1f} (worst: {w['generator']} against {w['source']} faces, "
                          f"{w['auc']:.1f}).")
+        if s.get("tone_matched"):
+            t = s["tone_matched"]
+            lines.append(f" Strong light and shade on a face look generated to this model: of the held-out real faces, "
+                         f"the most contrasty tenth was flagged at {t['far_high_contrast']:.1f}%, the least at "
+                         f"{t['far_low_contrast']:.1f}%; against real faces of the same brightness and contrast, the "
+                         f"mean AUC is {t['mean']:.1f}.")
         lines += ["", "**Never measured**: every generator not in this table (for example Midjourney, Imagen, "
                   "GPT-4o, newer GANs and diffusion models). See assets/MODEL_CARD.md for data, training and limits."]
     lines += ["", "## Limits",

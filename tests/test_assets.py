@@ -98,3 +98,15 @@ def test_shipped_summary_and_app_state_the_auc_against_left_out_sources():
     assert set(ua["sources"]) <= set(summary["loso_far"]) and ua["worst_cell"]["source"] in ua["sources"]
     assert ua["worst_cell"]["generator"] in summary["per_generator"] and 0 <= ua["worst_cell"]["auc"] <= ua["mean"]
     assert f"the mean AUC is {ua['mean']:.1f}" in _about_text()
+
+
+def test_shipped_summary_card_and_app_state_the_tone_matched_auc():
+    """How much of the AUC is the generated faces' look (brightness, face contrast) and what it costs a contrasty
+    photograph: in the summary the app reads, in its About tab and in the card, the same numbers."""
+    summary = json.loads((DEFAULT / "eval_summary.json").read_text())
+    tm = summary["tone_matched"]
+    assert 0 <= tm["far_low_contrast"] <= 100 and 0 <= tm["far_high_contrast"] <= 100 and 0 <= tm["mean"] <= 100
+    about = _about_text()
+    assert f"mean AUC is {tm['mean']:.1f}." in about and f"flagged at {tm['far_high_contrast']:.1f}%" in about
+    card = (DEFAULT.parent / "MODEL_CARD.md").read_text()
+    assert f"the mean AUC is {tm['mean']:.1f} instead of {summary['mean']['auc']:.1f}" in card

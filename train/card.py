@@ -15,7 +15,7 @@ from detector.anomaly import GMMConfig
 from detector.pipeline import SMALL_FACE_PX
 
 from .config import RunConfig
-from .metrics import markdown_table, source_auc_table
+from .metrics import TONE_NEIGHBOURS, markdown_table, source_auc_table
 from .protocol import (MIN_FAKES_FOR_WORST, MIN_REALS_FOR_AUC, NEAR_CHANCE_AUC, headline_table, loso_table,
                        missed_generators, unseen_source_table)
 
@@ -44,6 +44,11 @@ def _load(path: Path):
 
 def _fmt_row(label: str, m: dict) -> str:
     return f"| {label} | {m['acc']:.2f} | {m['ap']:.2f} | {m['auc']:.2f} |"
+
+
+def _matched(auc: float | None) -> str:
+    """A tone-matched AUC cell closing a per-generator row."""
+    return f" {auc:.2f} |" if auc is not None else " - |"
 
 
 def training_time(run_dir: Path) -> str:
@@ -189,6 +194,13 @@ def write_card(run: RunConfig) -> Path:
               "network never trained on them. The validation fakes only choose and report: nothing is "
               "fitted on them.", "",
               *headline_table(rows), "",
+              *(["Matched on tone: each generated face is ranked against the "
+                 f"{TONE_NEIGHBOURS} held-out real faces nearest to it in mean brightness and the contrast of the "
+                 "face's centre (`train.metrics.tone_stats`, on the crop the network sees). The generated faces here "
+                 "are darker and more contrasty than the photographs, and a score can rank by that look alone; the "
+                 "matched AUC is what the score sees besides it, and the false alarms among the least and the most "
+                 "contrasty real faces are what the look costs a photograph (docs/experiments, tone-matched AUC).",
+                 ""] if "tone_matched" in r else []),
               "Reference rows: the log-spectrum GMM (the radially averaged 2-D log power spectrum of each crop, a "
               "low-level statistic a learned feature should beat), "
               + ("the same network untrained (what pretext training adds), " if p.epochs else "") +
@@ -256,11 +268,15 @@ def write_card(run: RunConfig) -> Path:
           + f"{tr.get('gmm_fit_seconds', '?')} s).", ""]
     if ev:
         r = ev["results"]["none"]
+        tm = r.get("tone_matched", {})
         L += ["## Per generator, this model", "",
-              f"Acc is balanced accuracy (mean of real and fake accuracy) at the model's {far} threshold.", "",
-              "| generator | Acc | AP | AUC |", "|---|---|---|---|"]
-        L += [_fmt_row(f"{k} (n={m['n_fake']})", m) for k, m in r["per_generator"].items()]
-        L += [_fmt_row("**mean**", r["mean"]), "",
+              f"Acc is balanced accuracy (mean of real and fake accuracy) at the model's {far} threshold; the last "
+              "column ranks each generated face against the real faces nearest to it in brightness and face contrast "
+              "(see the headline).", "",
+              "| generator | Acc | AP | AUC | AUC, tone-matched |", "|---|---|---|---|---|"]
+        L += [_fmt_row(f"{k} (n={m['n_fake']})", m) + _matched(tm.get("per_generator", {}).get(k))
+              for k, m in r["per_generator"].items()]
+        L += [_fmt_row("**mean**", r["mean"]) + _matched(tm.get("mean")), "",
               f"False-alarm rate on {r['n_heldout']} held-out photographic faces (same sources as the fit, evaluation "
               f"prep): **{r['heldout_far_all']:.2f}%** (target {far}); per source: "
               + ", ".join(f"{k} {v:.1f}%" for k, v in r["heldout_far"].items()) + ".", "",
@@ -311,6 +327,12 @@ def write_card(run: RunConfig) -> Path:
            "edits, has the rates per edit and source). A black-and-white face gets a caution: greyscale copies of "
            "real faces of a source the mixture never saw were flagged several times as often as the threshold's "
            "rate (docs/experiments, calibration copies and greyscale density)."),
+          *([("- Strong light and shade on a face look generated to this model: the generated faces of the validation "
+              "are more contrasty than the photographs, and of the held-out real faces the most contrasty tenth is "
+              "flagged at {far_high_contrast:.1f}%, the least contrasty at {far_low_contrast:.1f}%. Matched on "
+              "brightness and face contrast, the mean AUC is {mean:.1f} instead of "
+              ).format(**ev["results"]["none"]["tone_matched"]) + f"{ev['results']['none']['mean']['auc']:.1f}."]
+            if ev and "tone_matched" in ev["results"]["none"] else []),
           *[(f"- **Not detected: {g}.** Its faces score at or near chance ({rows}): they mostly pass as "
              "photographs, and faces from generators like it should be expected to pass too.")
             for g, rows in missed_generators(*_eval_rows(ev)).items()],
@@ -371,6 +393,12 @@ def readme_summary(artifact: Path) -> str:
     if ua:
         text += (f"; against the faces of a source left out of the fit, mean AUC **{ua['mean']:.2f}** (worst: "
                  "{generator} against {source} faces, {auc:.2f})".format(**ua["worst_cell"]))
+    tm = s.get("tone_matched")
+    if tm:
+        text += (f"; against real faces of the same brightness and face contrast, mean AUC **{tm['mean']:.2f}** (the "
+                 "generated faces here are more contrasty than the photographs: the most contrasty tenth of held-out "
+                 f"real faces is flagged at {tm['far_high_contrast']:.2f}%, the least at "
+                 f"{tm['far_low_contrast']:.2f}%)")
     missed = s.get("not_detected") or missed_generators(gens)
     if missed:
         text += ". Not detected (a size with AUC below " + f"{NEAR_CHANCE_AUC:g}): " + "; ".join(

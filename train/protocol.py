@@ -17,6 +17,10 @@ fitted on, says little about the world. So:
   fitted and calibrated without that source. The held-out AUCs rank generated faces against real faces of the very
   sources the mixture was fitted on; an unseen photo source is what a user brings (and what a separate evaluation
   has), so the mean over sources of this AUC is the headline's unseen-source AUC, and its worst cell is reported.
+- tone-matched AUC: each generated face against the held-out real faces nearest to it in brightness and face
+  contrast (train.metrics.tone_stats). The validation's generated faces are darker and more contrasty than the
+  photos; this AUC is what a score sees besides that look, and the held-out false alarms among the most and the
+  least contrasty real faces say what the look costs a user.
 - reference rows under the same protocol (train.reference): a log-spectrum GMM, the untrained network, and the
   supervised baseline.
 
@@ -32,10 +36,11 @@ from typing import Callable
 import numpy as np
 
 from detector.anomaly import GMMConfig
+from detector.crop import finish
 from detector.product import Density, fit_density
 
 from .cache import FaceSet, file_folds
-from .metrics import detection_metrics, mean_metrics
+from .metrics import detection_metrics, mean_metrics, tone_matched_auc, tone_stats
 
 # (faces by source, degradation name) -> features by source
 Featurize = Callable[[dict[str, FaceSet], str], dict[str, np.ndarray]]
@@ -212,16 +217,34 @@ def missed_generators(per: dict[str, dict], by_source: dict[str, dict] | None = 
     return {g: "; ".join(v) for g, v in rows.items()}
 
 
+def tone_matched(run, real: dict[str, FaceSet], real_scores: np.ndarray, fakes: dict[str, FaceSet],
+                 fake_scores: dict[str, np.ndarray], threshold: float) -> dict:
+    """Tone-matched AUC per generator and their mean (train.metrics.tone_matched_auc; tone measured on the crop the
+    network sees), and the held-out false alarms (%) in the lowest and highest tenth of face contrast."""
+    def tone(fs: FaceSet) -> np.ndarray:
+        return tone_stats(finish(np.asarray(c), run.crop) for c in fs.crops)
+
+    rt = np.concatenate([tone(fs) for fs in real.values()])
+    per = {g: tone_matched_auc(real_scores, rt, s, tone(fakes[g])) for g, s in fake_scores.items() if len(s)}
+    lo, hi = np.quantile(rt[:, 1], [0.1, 0.9])
+    flagged = real_scores < threshold
+    return {"per_generator": per, "mean": float(np.mean(list(per.values()))) if per else float("nan"),
+            "far_low_contrast": 100 * float(flagged[rt[:, 1] <= lo].mean()),
+            "far_high_contrast": 100 * float(flagged[rt[:, 1] >= hi].mean())}
+
+
 def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
              loso: tuple[DensityData, GMMConfig] | None = None, network_trained: bool = True) -> dict:
     """Per degradation: per-generator metrics at the anomaly model's threshold, mean, worst, held-out false alarms
     (pooled and per source), AUC per generator x real source; with `loso`, leave-one-source-out false alarms
-    (`network_trained`: whether the features come from a network trained on the pretext split; loso_test_faces)."""
+    (`network_trained`: whether the features come from a network trained on the pretext split; loso_test_faces),
+    and without degradation the tone-matched AUCs (tone_matched)."""
     thr = anomaly.threshold()
     out = {}
     fake_feats = {}
+    held = sets.split("heldout", evaluation=True)
     for deg in degrades:
-        real = {k: anomaly.score(v) for k, v in feats(sets.split("heldout", evaluation=True), deg).items()}
+        real = {k: anomaly.score(v) for k, v in feats(held, deg).items()}
         fake_feats[deg] = feats(sets.fake, deg)
         fake = {g: anomaly.score(v) for g, v in fake_feats[deg].items()}
         all_real = np.concatenate(list(real.values()))
@@ -231,6 +254,8 @@ def evaluate(run, sets, feats: Featurize, anomaly: Density, degrades=("none",),
                                            for g, s in fake.items()},
                     "heldout_far": {k: 100 * float(np.mean(v < thr)) for k, v in real.items()},
                     "heldout_far_all": 100 * float(np.mean(all_real < thr)), "n_heldout": int(len(all_real))}
+        if deg == "none" and len(all_real):
+            out[deg]["tone_matched"] = tone_matched(run, held, all_real, sets.fake, fake, thr)
     if loso is not None:
         per_source = leave_one_source_out(run, sets, feats, *loso, network_trained=network_trained,
                                           fakes=fake_feats["none"])
@@ -289,12 +314,20 @@ def headline_table(rows: dict[str, dict]) -> list[str]:
         L.append("| worst AUC against a left-out source | " + " | ".join(
             "{auc:.1f} ({generator} vs {source})".format(**r["loso_auc"]["worst_cell"]) if "loso_auc" in r else "-"
             for r in rows.values()) + " |")
+    if any("tone_matched" in r for r in rows.values()):
+        # what is left when each generated face meets real faces of its own brightness and face contrast (tone_matched)
+        L.append("| mean AUC against real faces matched on brightness and face contrast | " + " | ".join(
+            f"{r['tone_matched']['mean']:.1f}" if "tone_matched" in r else "-" for r in rows.values()) + " |")
     L.append("| mean AP | " + " | ".join(f"{r['mean']['ap']:.1f}" for r in rows.values()) + " |")
     L.append("| mean Acc at the threshold | " + " | ".join(f"{r['mean']['acc']:.1f}" for r in rows.values()) + " |")
     # AUC ranks the whole distributions; what a user meets is the share of generated faces the threshold catches
     L.append("| mean share of generated faces flagged at the threshold (%) | " + " | ".join(
         f"{r['mean']['tpr']:.1f}" for r in rows.values()) + " |")
     L.append("| held-out false alarms (%) | " + " | ".join(f"{r['heldout_far_all']:.1f}" for r in rows.values()) + " |")
+    if any("tone_matched" in r for r in rows.values()):
+        L.append("| held-out false alarms, least / most contrasty tenth of faces (%) | " + " | ".join(
+            "{far_low_contrast:.1f} / {far_high_contrast:.1f}".format(**r["tone_matched"]) if "tone_matched" in r
+            else "-" for r in rows.values()) + " |")
     L.append("| **worst leave-one-source-out false alarms (%)** | " + " | ".join(
         f"**{r['loso_far_worst']['far']:.1f}** ({r['loso_far_worst']['source']})" if "loso_far_worst" in r else "-"
         for r in rows.values()) + " |")

@@ -285,6 +285,9 @@ def write_app_extras(run: RunConfig, sets: Sets, artifact: Path, det: Detector, 
                "loso_auc": {"mean": round(ua["mean"], 2),
                             "worst_cell": {**ua["worst_cell"], "auc": round(ua["worst_cell"]["auc"], 2)},
                             "sources": ua["sources"]} if ua else None,
+               # what is left matched on brightness and face contrast, and what the look costs (protocol.tone_matched)
+               "tone_matched": {k: round(v, 2) for k, v in res["tone_matched"].items() if k != "per_generator"}
+               if "tone_matched" in res else None,
                "evaluation_prep": prep,
                "matched_processing": f"one JPEG q{run.crop.jpeg_quality} re-encode of every face crop",
                "measured_on": measured_on()},
