@@ -104,16 +104,22 @@ def seed_spread(shipped: dict, seed: int, sd: dict | None) -> list[str]:
     def unseen(v: dict) -> str:
         return f"{v['loso_auc']['mean']:.1f}" if v.get("loso_auc") else "-"
 
-    head = ("| network | mean AUC | mean AUC against left-out sources | worst AUC | mean share flagged (%) | held-out "
-            "false alarms (%) | worst LOSO false alarms (%) |")
-    L = ["### The same recipe with other seeds of the network", "", intro, "", head, "|---|---|---|---|---|---|---|"]
-    L += [f"| {k} | {v['mean']['auc']:.1f} | {unseen(v)} | {worst(v, 'worst', 'generator', 'auc')} | "
+    def matched(v: dict) -> str:
+        return f"{v['tone_matched']['mean']:.1f}" if v.get("tone_matched") else "-"
+
+    head = ("| network | mean AUC | mean AUC against left-out sources | mean AUC, tone-matched | worst AUC | mean share "
+            "flagged (%) | held-out false alarms (%) | worst LOSO false alarms (%) |")
+    L = ["### The same recipe with other seeds of the network", "", intro, "", head, "|---" * 8 + "|"]
+    L += [f"| {k} | {v['mean']['auc']:.1f} | {unseen(v)} | {matched(v)} | {worst(v, 'worst', 'generator', 'auc')} | "
           f"{v['mean']['tpr']:.1f} | {v['heldout_far_all']:.1f} | {worst(v, 'loso_far_worst', 'source', 'far')} |"
           for k, v in rows.items()]
     L += ["", *_rank_line("AUC", shipped, sd["rows"], lambda v: v["mean"]["auc"])]
     if shipped.get("loso_auc") and all(v.get("loso_auc") for v in sd["rows"].values()):
         # A draw lucky on the fitted sources need not be on others: this is the number a user's photos meet.
         L += _rank_line("AUC against left-out sources", shipped, sd["rows"], lambda v: v["loso_auc"]["mean"])
+    if shipped.get("tone_matched") and all(v.get("tone_matched") for v in sd["rows"].values()):
+        # the part of the draw's luck that is not the generated faces' look (protocol.tone_matched)
+        L += _rank_line("tone-matched AUC", shipped, sd["rows"], lambda v: v["tone_matched"]["mean"])
     L += ["Expect a fresh draw of this recipe - and new data - nearer the other seeds' mean.", ""]
     return L
 

@@ -60,8 +60,8 @@ def test_seed_spread_ranks_the_shipped_draw_among_the_other_seeds():
     assert "Not measured" in missing and "| seed" not in missing
     sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0), "seed 2": _row(80.0, 4.0), "seed 3": _row(76.0, 5.5)}}
     text = "\n".join(seed_spread(_row(79.0, 5.0), 0, sd))
-    assert "| seed 0 (shipped) | 79.0 | - | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
-    assert "| seed 2 | 80.0 | - | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
+    assert "| seed 0 (shipped) | 79.0 | - | - | 59.0 (g) | 10.0 | 2.0 | 5.0 (s) |" in text
+    assert "| seed 2 | 80.0 | - | - | 60.0 (g) | 10.0 | 2.0 | 4.0 (s) |" in text
     assert "**77.0** (range 75.0-80.0)" in text and "ranks 2 of 4 with 79.0" in text
     assert "against left-out sources over" not in text  # not measured for these rows: no rank sentence
 
@@ -73,7 +73,22 @@ def test_seed_spread_ranks_the_shipped_draw_on_unseen_sources_too():
 
     sd = {"shipped_seed": 0, "rows": {"seed 1": _row(75.0, 6.0, 77.0), "seed 2": _row(76.0, 4.0, 74.0)}}
     text = "\n".join(seed_spread(_row(79.0, 5.0, 73.0), 0, sd))
-    assert "| seed 0 (shipped) | 79.0 | 73.0 | 59.0 (g) |" in text and "| seed 1 | 75.0 | 77.0 |" in text
+    assert "| seed 0 (shipped) | 79.0 | 73.0 | - | 59.0 (g) |" in text and "| seed 1 | 75.0 | 77.0 |" in text
     assert "ranks 1 of 3 with 79.0" in text
     assert ("Mean AUC against left-out sources over the 2 other seeds: **75.5** (range 74.0-77.0); the shipped seed "
             "ranks 3 of 3 with 73.0.") in text
+
+
+def test_seed_spread_ranks_the_shipped_draw_on_the_tone_matched_auc():
+    """A draw can lead on the generated faces' look alone: its rank on the tone-matched AUC is stated too."""
+    from train.card import seed_spread
+
+    def row(auc: float, matched: float) -> dict:
+        return _row(auc, 5.0) | {"tone_matched": {"mean": matched}}
+
+    sd = {"shipped_seed": 0, "rows": {"seed 1": row(75.0, 69.0), "seed 2": row(76.0, 66.0)}}
+    text = "\n".join(seed_spread(row(79.0, 67.0), 0, sd))
+    assert "| seed 0 (shipped) | 79.0 | - | 67.0 | 59.0 (g) |" in text
+    assert "ranks 1 of 3 with 79.0" in text
+    assert ("Mean tone-matched AUC over the 2 other seeds: **67.5** (range 66.0-69.0); the shipped seed ranks 2 of 3 "
+            "with 67.0.") in text
