@@ -37,16 +37,21 @@ def tone_stats(crops: Iterable[np.ndarray]) -> np.ndarray:
     return np.asarray(out).reshape(-1, 2)
 
 
-def tone_matched_auc(real_scores: np.ndarray, real_tone: np.ndarray, fake_scores: np.ndarray,
-                     fake_tone: np.ndarray, k: int = TONE_NEIGHBOURS) -> float:
-    """AUC (%), fakes positive, of the generated faces against tone-matched real faces: each generated face paired
-    with its k nearest real faces in tone_stats (standardised by the reals' spread; with replacement). What is left
-    is what the score sees besides brightness and face contrast."""
+def tone_matches(real_tone: np.ndarray, fake_tone: np.ndarray, k: int = TONE_NEIGHBOURS) -> np.ndarray:
+    """(N_fake, k) indices of each generated face's k nearest real faces in tone_stats, standardised by the reals'
+    spread (with replacement: a real face can match several generated ones)."""
     real_tone, fake_tone = np.asarray(real_tone, float), np.asarray(fake_tone, float)
     mu, sd = real_tone.mean(0), real_tone.std(0) + 1e-12
     nn = NearestNeighbors(n_neighbors=min(k, len(real_tone))).fit((real_tone - mu) / sd)
-    idx = nn.kneighbors((fake_tone - mu) / sd, return_distance=False)
-    real = np.asarray(real_scores, float)[idx.ravel()]
+    return nn.kneighbors((fake_tone - mu) / sd, return_distance=False)
+
+
+def tone_matched_auc(real_scores: np.ndarray, real_tone: np.ndarray, fake_scores: np.ndarray,
+                     fake_tone: np.ndarray, k: int = TONE_NEIGHBOURS) -> float:
+    """AUC (%), fakes positive, of the generated faces against tone-matched real faces: each generated face paired
+    with its k nearest real faces (tone_matches). What is left is what the score sees besides brightness and face
+    contrast."""
+    real = np.asarray(real_scores, float)[tone_matches(real_tone, fake_tone, k).ravel()]
     fake = np.asarray(fake_scores, float)
     y = np.r_[np.zeros(len(real)), np.ones(len(fake))]
     return 100 * float(roc_auc_score(y, -np.r_[real, fake]))

@@ -19,7 +19,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from detector.crop import finish  # noqa: E402
 from detector.product import spectral_blocks  # noqa: E402
 from train.config import load_config  # noqa: E402
-from train.metrics import LUMA, detection_metrics, tone_matched_auc, tone_stats  # noqa: E402
+from train.metrics import LUMA, detection_metrics, tone_matched_auc, tone_matches, tone_stats  # noqa: E402
 from train.stages import load_for_eval, network_features, stage_cache  # noqa: E402
 
 RUN = load_config(ROOT / "train/configs/default.toml")
@@ -73,8 +72,7 @@ def main(commands: list[str]) -> None:
         for g, s in fs.items():
             cells = []
             for k in (1, 5, 20):
-                idx = NearestNeighbors(n_neighbors=k).fit((rt[:, :2] - mu) / sd).kneighbors(
-                    (fake[g][:, :2] - mu) / sd, return_distance=False)
+                idx = tone_matches(rt[:, :2], fake[g][:, :2], k)
                 gap = lambda ref: (fake[g][:, :2].mean(0) - ref.mean(0)) / sd  # noqa: E731
                 cells.append(f"k={k} {tone_matched_auc(rs, rt[:, :2], s, fake[g][:, :2], k):.1f} "
                              f"({'/'.join(f'{v:+.2f}' for v in gap(rt[idx.ravel(), :2]))})")
