@@ -68,6 +68,17 @@ def square_box(landmarks: np.ndarray, scale: float) -> tuple[int, int, int]:
     return int(round(cx - side / 2.0)), int(round(cy - side / 2.0)), side
 
 
+def padded_share(square: tuple[int, int, int], shape: tuple[int, ...]) -> float:
+    """The share (0-1) of the face square (x0, y0, side) that lies outside an image of `shape` (h, w, ...): the
+    part of the crop filled in by padding. Faces cut tightly by the photo's frame are flagged more often
+    (docs/experiments/2026-12-07-crop-padding)."""
+    x0, y0, side = square
+    h, w = shape[:2]
+    inside_w = max(0, min(w, x0 + side) - max(0, x0))
+    inside_h = max(0, min(h, y0 + side) - max(0, y0))
+    return 1.0 - inside_w * inside_h / float(side * side)
+
+
 def crop_face(rgb: np.ndarray, landmarks: np.ndarray, cfg: CropConfig = CropConfig()) -> Crop:
     """Cut the face square out of `rgb` (padding at borders) and resize it to cfg.size."""
     x0, y0, side = square_box(np.asarray(landmarks, dtype=np.float64), cfg.scale)

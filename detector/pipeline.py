@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .artifact import default_model_dir, load_artifact
-from .crop import Crop, CropConfig, crop_face, finish, network_input
+from .crop import Crop, CropConfig, crop_face, finish, network_input, padded_share
 from .errors import NoFaceError
 from .faces import Face, get_face_finder
 from .imageio import ImageInput, load_image
@@ -37,6 +37,11 @@ SMALL_FACE_PX = 48
 # colour photographs: greyscale copies of real faces were flagged at 4.5% held out and up to 27.9% for a source the
 # mixture never saw (docs/experiments/2026-12-07-calibration-copies). Such a face gets a caution.
 GREY_TOL = 12
+# Where the face square leaves the photo, the crop is filled in by repeating the photo's edge (detector.crop). Faces
+# whose crop is at least this share filled in were flagged at 7.8-9.5% instead of 5%: UTKFace's tightly cut chips
+# with UTKFace left out of the fit 9.5%, camera portraits cut tightly around the face 7.8-9.4%
+# (docs/experiments/2026-12-07-crop-padding). Such a face gets a caution.
+PADDED_SHARE = 0.35
 CERTAINTY = ("likely AI-generated", "uncertain", "likely photographic")
 
 
@@ -92,6 +97,7 @@ class Analysis:
     embeddings: np.ndarray
     log_likelihoods: np.ndarray
     greyscale: list[bool]  # per face: is_greyscale(crop), for its caution
+    padded: list[float]  # per face: the share of its crop filled in beyond the photo (padded_share), for its caution
 
 
 class Detector:
@@ -161,26 +167,32 @@ class Detector:
         f = self.features([c.image for c in crops])
         scores = self.anomaly.score(f) if (self.anomaly is not None and len(f)) else np.zeros(len(f))
         grey = [is_greyscale(c.image, self.crop_cfg) for c in crops]
-        return Analysis(rgb, faces, crops, f[:, : self.model.cfg.embed_dim], scores, grey)
+        padded = [padded_share(c.square, rgb.shape) for c in crops]
+        return Analysis(rgb, faces, crops, f[:, : self.model.cfg.embed_dim], scores, grey, padded)
 
     def verdicts(self, analysis: Analysis, far: float | None = None) -> list[FaceScore]:
         """Per-face results at the threshold for false-alarm rate `far` (default: the model's)."""
         far = self.anomaly.far if far is None else far
         thr = self.anomaly.threshold(far)
         pct = self.anomaly.percentile(analysis.log_likelihoods)
-        rows = zip(analysis.faces, analysis.log_likelihoods, pct, analysis.greyscale)
+        rows = zip(analysis.faces, analysis.log_likelihoods, pct, analysis.greyscale, analysis.padded)
         return [FaceScore(i + 1, f.box, f.landmarks, float(s), thr, float(p), bool(s < thr), certainty(p, far),
-                          self.caution(f, g))
-                for i, (f, s, p, g) in enumerate(rows)]
+                          self.caution(f, g, pad))
+                for i, (f, s, p, g, pad) in enumerate(rows)]
 
-    def caution(self, face: Face, greyscale: bool = False) -> str | None:
+    def caution(self, face: Face, greyscale: bool = False, padded: float = 0.0) -> str | None:
         """Why a verdict on this face is less reliable: its size (caution_size), then a black-and-white crop
-        (`greyscale`: is_greyscale, computed once in analyse); both notes joined when both apply."""
+        (`greyscale`: is_greyscale), then a face cut tightly by the photo's frame (`padded`: padded_share, at least
+        PADDED_SHARE), both computed once in analyse; the notes joined when several apply."""
         notes = [self.caution_size(face)]
         if greyscale:
             notes.append("this face is black-and-white: the model's photographs are almost all in colour, and "
                          "greyscale photos of some sources it never saw were flagged far more often than 5% (up to "
                          "28%), so a flag says less here")
+        if padded >= PADDED_SHARE:
+            notes.append(f"this face is cut tightly by the photo's frame: {100 * padded:.0f}% of the square the model "
+                         "looks at lies outside the photo and is filled in by repeating its edge, and faces framed "
+                         "this tightly were flagged at 8-10% in tests instead of 5%, so a flag says less here")
         return "; ".join(n for n in notes if n) or None
 
     def caution_size(self, face: Face) -> str | None:

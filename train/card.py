@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from detector.anomaly import GMMConfig
-from detector.pipeline import SMALL_FACE_PX
+from detector.pipeline import PADDED_SHARE, SMALL_FACE_PX
 
 from .config import RunConfig
 from .metrics import TONE_NEIGHBOURS, markdown_table, source_auc_table
@@ -333,6 +333,11 @@ def write_card(run: RunConfig) -> Path:
            "edits, has the rates per edit and source). A black-and-white face gets a caution: greyscale copies of "
            "real faces of a source the mixture never saw were flagged several times as often as the threshold's "
            "rate (docs/experiments, calibration copies and greyscale density)."),
+          (f"- Faces cut tightly by the photo's frame (at least {PADDED_SHARE:.0%} of the face square outside the "
+           "photo, filled in by repeating its edge: close-up chips, a face at the photo's edge) are flagged more often "
+           "than the threshold's rate - UTKFace's tight chips with UTKFace left out, and camera portraits cut tightly "
+           "around the face - so each gets a caution; mirroring the photo into the square or moving the square into "
+           "the photo did not help (docs/experiments, crop padding)."),
           *([("- Strong light and shade on a face look generated to this model: the generated faces of the validation "
               "are more contrasty than the photographs, and of the held-out real faces the most contrasty tenth is "
               "flagged at {far_high_contrast:.1f}%, the least contrasty at {far_low_contrast:.1f}%. Matched on "

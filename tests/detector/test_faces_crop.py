@@ -123,3 +123,13 @@ def test_cnn_fallback_finds_a_face_that_fills_the_frame_and_nothing_in_a_face_fr
     assert x1 - x0 > 0.5 * close.shape[1]  # the face, not a detail of it
     assert get_face_finder("dlib")(data.coffee()) == []  # the CNN runs here too (HOG finds nothing) and finds nothing
     assert get_face_finder("dlib").settings()["cnn_side"] == 256  # part of the training cache key
+
+
+def test_padded_share_is_the_part_of_the_face_square_outside_the_image():
+    from detector.crop import padded_share
+
+    assert padded_share((10, 10, 50), (100, 100, 3)) == 0.0
+    assert padded_share((-25, 0, 50), (100, 100)) == 0.5  # the left half hangs out
+    assert padded_share((-25, -25, 50), (100, 100)) == 0.75
+    assert padded_share((80, 80, 40), (100, 100)) == 1 - 20 * 20 / 40**2
+    assert padded_share((200, 0, 40), (100, 100)) == 1.0

@@ -159,3 +159,25 @@ def test_a_black_and_white_face_gets_a_caution_and_the_same_face_in_colour_does_
         assert r.to_dict()["caution"] == r.caution
     finally:
         detector.config["reference_ranges"] = old
+
+
+def test_a_face_cut_tightly_by_the_frame_gets_a_caution_and_the_same_face_with_room_does_not(detector):
+    """The astronaut's photo cut along her landmarks' box: the 1.3x square then leaves the photo on every side and
+    more than PADDED_SHARE of it is filled in by repeating the edge; the photo as it is has room around the face."""
+    from detector.pipeline import PADDED_SHARE
+
+    rgb = data.astronaut()
+    a = detector.analyse(rgb)
+    assert a.padded == [0.0]
+    (x0, y0), (x1, y1) = a.faces[0].landmarks.min(0).astype(int), a.faces[0].landmarks.max(0).astype(int)
+    tight = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    old = detector.config.get("reference_ranges")
+    try:
+        detector.config["reference_ranges"] = None  # no size caution, so only the framing decides
+        assert detector.verdicts(a)[0].caution is None
+        t = detector.analyse(tight)
+        assert len(t.faces) == 1 and t.padded[0] >= PADDED_SHARE
+        (r,) = detector.verdicts(t)
+        assert "cut tightly" in r.caution and f"{100 * t.padded[0]:.0f}%" in r.caution
+    finally:
+        detector.config["reference_ranges"] = old
