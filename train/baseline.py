@@ -77,33 +77,37 @@ def train_binary(real_crops, fake_crops, cfg: BaselineConfig, crop: CropConfig, 
 def stage_baseline(run, sets) -> dict:
     """For each generator G in `train_on`: train on real faces + a `train_fraction` of G's fakes, all with the
     evaluation prep (so the two classes differ by generation, not by one JPEG pass); test on held-out reals vs G's
-    other fakes and every face of every other generator (and scale). Acc at logit 0 (balanced), AP, AUC; the mean
+    other fakes and every face of every other generator (and scale). Acc at logit 0 (balanced), AP, AUC, and the
+    tone-matched AUC (protocol.tone_matched: a classifier, too, can rank by the generated faces' look); the mean
     over the generators it never saw is the number the one-class detector is compared with."""
-    from .protocol import worst_generator
+    from .protocol import tone_matched, worst_generator
 
     cfg: BaselineConfig = run.baseline
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     reals = np.concatenate([np.asarray(fs.crops) for fs in sets.split("pretext", evaluation=True).values()])
     rng = np.random.default_rng(cfg.seed)
     reals = reals[rng.permutation(len(reals))[: max(1, int(len(reals) * cfg.train_fraction))]]
-    held = np.concatenate([np.asarray(fs.crops) for fs in sets.split("heldout", evaluation=True).values()])
+    held_sets = sets.split("heldout", evaluation=True)
+    held = np.concatenate([np.asarray(fs.crops) for fs in held_sets.values()])
     rows = {}
     for g in [g for g in cfg.train_on if g in sets.fake] or list(sets.fake)[:1]:
         fs = sets.fake[g]
         train_mask = _hash_split(fs.files, cfg.train_fraction, cfg.seed)[fs.file_idx]
         model = train_binary(list(reals), list(np.asarray(fs.crops)[train_mask]), cfg, run.crop, device)
         real_logits = _logits(model, held, run.crop, device)
-        per = {}
+        per, tested, scores = {}, {}, {}
         for g2, fs2 in sets.fake.items():
             same = g2.split("@")[0] == g  # G itself, or G rescaled: test only on files it did not train on
-            test = np.asarray(fs2.crops)[~_hash_split(fs2.files, cfg.train_fraction, cfg.seed)[fs2.file_idx]] \
-                if same else np.asarray(fs2.crops)
+            tested[g2] = fs2.subset(np.nonzero(~_hash_split(fs2.files, cfg.train_fraction, cfg.seed)[fs2.file_idx])[0]) \
+                if same else fs2
             # detection_metrics expects log-likelihood-like scores (low = fake): pass -logits, threshold 0
-            per[g2] = detection_metrics(-real_logits, -_logits(model, test, run.crop, device), 0.0)
+            scores[g2] = -_logits(model, np.asarray(tested[g2].crops), run.crop, device)
+            per[g2] = detection_metrics(-real_logits, scores[g2], 0.0)
         unseen = {k: v for k, v in per.items() if k.split("@")[0] != g}
         rows[f"trained on {g}"] = {"seen": g, "per_generator": per, "mean": mean_metrics(per),
                                    "mean_unseen": mean_metrics(unseen), "worst": worst_generator(per),
-                                   "heldout_far_all": per[g]["far"], "n_heldout": int(len(held))}
+                                   "heldout_far_all": per[g]["far"], "n_heldout": int(len(held)),
+                                   "tone_matched": tone_matched(run, held_sets, -real_logits, tested, scores, 0.0)}
     out = run.run_dir / "baseline"
     save_json(rows, out / "results.json")
     md = ["# Supervised binary baseline", "",

@@ -92,3 +92,18 @@ def test_seed_spread_ranks_the_shipped_draw_on_the_tone_matched_auc():
     assert "ranks 1 of 3 with 79.0" in text
     assert ("Mean tone-matched AUC over the 2 other seeds: **67.5** (range 66.0-69.0); the shipped seed ranks 2 of 3 "
             "with 67.0.") in text
+
+
+def test_unseen_comparison_adds_the_tone_matched_auc_on_the_same_rows_when_both_have_it():
+    from train.card import unseen_comparison
+
+    gens = ["a", "a@0.5x", "b", "c"]
+    model = {"per_generator": {g: {"auc": 80.0} for g in gens},
+             "tone_matched": {"per_generator": {"a": 99.0, "a@0.5x": 99.0, "b": 70.0, "c": 60.0}}}
+    row = {"seen": "a", "per_generator": {g: {"auc": 70.0} for g in gens}, "mean_unseen": {"auc": 70.0},
+           "tone_matched": {"per_generator": {"a": 90.0, "a@0.5x": 90.0, "b": 50.0, "c": 60.0}}}
+    (line,) = unseen_comparison(model, {"trained on a": row})
+    assert "**70.0**" in line and "**80.0** (+10.0" in line
+    assert line.endswith("Tone-matched on the same rows: 55.0 against this model's 65.0 (+10.0).")  # b and c only
+    (old,) = unseen_comparison(model, {"trained on a": {k: v for k, v in row.items() if k != "tone_matched"}})
+    assert "Tone-matched" not in old  # results from before the baseline reported it

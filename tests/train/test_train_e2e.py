@@ -153,6 +153,7 @@ def test_all_stages_produce_a_loadable_artifact(tiny_data, tmp_path, monkeypatch
     assert (run / "seeds" / "seed1" / "artifact" / "model.safetensors").is_file()
     bl = json.loads((run / "baseline" / "results.json").read_text())
     assert list(bl) == ["trained on warped"] and bl["trained on warped"]["seen"] == "warped"
+    assert set(bl["trained on warped"]["tone_matched"]["per_generator"]) == set(bl["trained on warped"]["per_generator"])
     card = (run / "MODEL_CARD.md").read_text()
     assert "log power spectrum" in card
     assert "## Headline: the validation protocol" in card and "| **worst AUC** |" in card and "Ablation" in card
