@@ -198,6 +198,16 @@ def pad_fraction(crop: np.ndarray) -> float:
     return 1 - max(h - run(dr) - run(dr[::-1]), 0) * max(h - run(dc) - run(dc[::-1]), 0) / h / h
 
 
+def flagged_by_padding(flag: np.ndarray, pad: np.ndarray) -> dict[str, tuple[int, float]]:
+    """{"lo-hi": (faces, % flagged)} per PAD_BINS bin of the padded share `pad`."""
+    return {f"{a:.2f}-{b:.2f}": (int(s.sum()), 100 * float(flag[s].mean()))
+            for a, b in zip(PAD_BINS[:-1], PAD_BINS[1:]) for s in [(pad >= a) & (pad < b)]}
+
+
+def padding_line(bins: dict[str, tuple[int, float]]) -> str:
+    return "by padded share of the crop: " + "; ".join(f"{k}: {pct:.1f}% of {n}" for k, (n, pct) in bins.items())
+
+
 def main(mode: str, check: bool) -> None:
     torch.set_num_threads(2)
     shipped_sets = stage_cache(SHIPPED)
@@ -227,10 +237,8 @@ def main(mode: str, check: bool) -> None:
     z = np.concatenate([feats({"utkface": fs}, "none")["utkface"] for fs in faces])
     m = data.fit_model(cfg, leave_out="utkface")
     flag = m.score(z) < m.threshold()
-    bins = {f"{a:.2f}-{b:.2f}": (int(s.sum()), 100 * float(flag[s].mean()))
-            for a, b in zip(PAD_BINS[:-1], PAD_BINS[1:]) for s in [(pad >= a) & (pad < b)]}
-    print("   utkface left out, by padded share of the crop: "
-          + "; ".join(f"{k}: {v[1]:.1f}% of {v[0]}" for k, v in bins.items()) + f" [{time.time() - t:.0f}s]")
+    bins = flagged_by_padding(flag, pad)
+    print(f"   utkface left out, {padding_line(bins)} [{time.time() - t:.0f}s]")
     OUT.mkdir(parents=True, exist_ok=True)
     res["utkface_by_padding"] = bins
     (OUT / f"{mode}.json").write_text(json.dumps(res, indent=1, default=float))

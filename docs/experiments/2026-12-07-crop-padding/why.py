@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "docs/experiments/2026-12-02-photo-edits"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import variants  # noqa: E402,F401  (registers the experiment-only filters)
-from padding import PAD_BINS, pad_fraction, shipped_features  # noqa: E402
+from padding import flagged_by_padding, pad_fraction, padding_line, shipped_features  # noqa: E402
 from detector.product import _columns  # noqa: E402
 from train import protocol  # noqa: E402
 from train.config import load_config  # noqa: E402
@@ -40,7 +40,7 @@ FEATS = ROOT / "runs" / "tone-matched-auc" / "features"
 
 def harness(input_filter: str, seed: int = 0):
     sets = stage_cache(RUN)
-    shipped, cfg, widths, base = shipped_features(RUN)
+    _, cfg, widths, base = shipped_features(RUN)
     net = variants.network(RUN, input_filter, seed) if input_filter != "none" else None
 
     def feats(faces: dict, degrade: str) -> dict[str, np.ndarray]:
@@ -90,9 +90,7 @@ def main(input_filter: str, source: str, pad: bool) -> None:
         w = boxes[:, 2] - boxes[:, 0]
         print(f"  face width flagged {np.median(w[flag]):.0f} vs {np.median(w[~flag]):.0f} px")
     pad_share = np.array([pad_fraction(c) for c in crops])
-    bins = [(a, b, (pad_share >= a) & (pad_share < b)) for a, b in zip(PAD_BINS[:-1], PAD_BINS[1:])]
-    print("  by padded share of the crop: " + "; ".join(f"{a:.2f}-{b:.2f}: {100 * flag[s].mean():.1f}% of {s.sum()}"
-                                                       for a, b, s in bins))
+    print("  " + padding_line(flagged_by_padding(flag, pad_share)))
     if source == "utkface":
         age = np.array([int(Path(f).name.split("_")[0]) for f in files])
         print("  by age: " + "; ".join(
